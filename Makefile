@@ -1,0 +1,40 @@
+# mnistlab — `make report` reproduces every study; `make test` runs the test suite.
+PYTHON_BIN ?= $(shell command -v python3.11 || command -v python3)
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+PROFILE    ?= full
+JOBS       ?= 1
+
+# CI and this workplace keep verified MNIST beside the checkout; elsewhere the loader finds
+# it in $MNIST_DIR or the Keras cache, or downloads it.
+ifneq ($(wildcard ../shared/data/mnist/mnist.npz),)
+export MNIST_DIR ?= $(abspath ../shared/data/mnist)
+endif
+
+.PHONY: env report test lab bench validate clean
+env: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $@
+
+report: env  ## run every study (PROFILE=full|quick, JOBS=N) and write reports/
+	$(PY) -m mnistlab report --profile $(PROFILE) --jobs $(JOBS)
+
+test: env
+	$(PY) -m pytest
+
+validate: env
+	$(PY) -m mnistlab validate
+
+lab: env  ## JupyterLab on notebooks/ (each .py is paired with an .ipynb)
+	$(VENV)/bin/jupytext --sync notebooks/*.py
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: env  ## speed of the studies' own fit() against the mnistlab trainer
+	$(PY) -m mnistlab.bench --out reports/bench.md
+
+clean:
+	rm -rf build

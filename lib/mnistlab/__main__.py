@@ -1,0 +1,66 @@
+"""Command line: ``python -m mnistlab run|report|validate`` (see README)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .params import ParamsError
+from .runner import Job, discover, report_all, run_job, validate
+from .cache import project_root
+from .report import write_index
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mnistlab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run one experiment's studies and render their reports")
+    run.add_argument("experiment")
+    run.add_argument("--params", type=Path, help="one params file (default: all of the experiment's)")
+    report = sub.add_parser("report", help="run every registered study and write reports/index.html")
+    report.add_argument("--jobs", type=int, default=1, help="studies run concurrently (default 1)")
+    for command in (run, report):
+        command.add_argument("--profile", choices=["quick", "full"], default="full")
+        command.add_argument("--force", action="store_true", help="re-execute even if up to date")
+    check = sub.add_parser("validate", help="check params files against the schema")
+    check.add_argument("files", nargs="*", type=Path)
+    return parser
+
+
+def _jobs_for(experiment: str, params: Path | None) -> list[Job]:
+    jobs = discover(experiment=experiment)
+    if not jobs:
+        known = sorted({job.experiment for job in discover()})
+        raise ParamsError(f"unknown experiment {experiment!r}: allowed values are {', '.join(known)}")
+    if params is None:
+        return jobs
+    return [Job(experiment, params.resolve(), jobs[0].notebook_path)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
+    try:
+        if args.command == "validate":
+            jobs = [Job(p.parent.name, p.resolve(), Path()) for p in args.files] or discover()
+            validate(jobs)
+            print(f"{len(jobs)} params file(s) valid")
+        elif args.command == "run":
+            jobs = _jobs_for(args.experiment, args.params)
+            validate(jobs)
+            for job in jobs:
+                print(run_job(job, args.profile, force=args.force), flush=True)
+            write_index(project_root() / "reports")
+        else:
+            for line in report_all(args.profile, args.jobs, force=args.force):
+                print(line, flush=True)
+    except ParamsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""What a notebook calls: open a study, show its settings, train it, describe the machine.
+
+Keeps notebooks thin: each cell is one call whose result is a table or a figure.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from .compare import PublishedTable, load_published
+from .params import Params, ProfileName, assumption_table, load_params, profile_settings, resolve_runs
+from .sweep import run_sweep
+
+PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "seaborn", "papermill", "nbconvert", "jupytext")
+
+
+@dataclass
+class Study:
+    params: Params
+    params_path: Path
+    profile: ProfileName
+    published: dict[str, PublishedTable]
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def seeds(self) -> list[int]:
+        return self.settings["seeds"]
+
+    def banner(self) -> str:
+        """Markdown heading that says loudly which profile produced the numbers."""
+        s = self.params.study
+        lines = [f"**Study {s.id}:** *{s.title}*, {', '.join(s.authors)} (`{s.seed_file}`).  ",
+                 f"**Profile: `{self.profile}`**, seeds {self.seeds}."]
+        if self.profile == "quick":
+            lines.append(
+                f"\n> ⚠️ **QUICK PREVIEW PROFILE — NOT A REPRODUCTION.** Trained on the first "
+                f"{self.settings['train_samples']} training images for at most "
+                f"{self.settings['max_epochs']} epoch(s) and tested on {self.settings['test_samples']} "
+                "test images. Numbers will differ from the published ones; run the `full` profile "
+                "(`make report`) to reproduce the study.")
+        return "\n".join(lines)
+
+    def configurations(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Settings shared by every model, and one row per model for the settings that vary."""
+        table = self._all_settings()
+        shared = [c for c in table.columns if table[c].nunique() == 1]
+        return table[shared].iloc[[0]].T.set_axis(["value"], axis=1), table.drop(columns=shared)
+
+    def _all_settings(self) -> pd.DataFrame:
+        rows = []
+        for run in resolve_runs(self.params):
+            optimizer = run["optimizer"]
+            rows.append({
+                "name": run["name"], "description": run["label"], "group": run["group"],
+                "hidden layers": _layers(run["hidden"]),
+                "activation": ", ".join(sorted(set(run["activation"]))) or "–",
+                "dropout": run["dropout"], "loss": run["loss"],
+                "optimizer": f"{optimizer['name']} (lr {optimizer.get('learning_rate') or 'Keras default'})",
+                "batch": run["batch_size"], "epochs (max)": run["epochs"],
+                "early stopping": _early_stopping(run["early_stopping"]),
+                "inputs train/test": f"{run['train_inputs']}/{run['test_inputs']}",
+            })
+        return pd.DataFrame(rows).set_index("name")
+
+    def assumptions(self) -> str:
+        """Markdown list of every setting the study left unstated, the value chosen and why."""
+        return "\n".join(f"- `{row['setting']}` = `{row['value']}`: {row['why']}"
+                         for row in assumption_table(self.params, self.params_path))
+
+    def notes(self) -> str:
+        """Markdown list of how we read the study where its text is ambiguous."""
+        return "\n".join(f"- {note}" for note in self.params.notes)
+
+    def run(self, results_dir: str | Path | None = None) -> pd.DataFrame:
+        """Train every configuration × seed (cached per run) and return one row per run."""
+        return run_sweep(self.params, self.params_path, self.profile, results_dir or None)
+
+
+def _layers(hidden: list[int]) -> str:
+    """``[50, 50, 50]`` → ``3 × 50``; ``[300, 100]`` → ``300-100``."""
+    if not hidden:
+        return "none"
+    if len(hidden) > 2 and len(set(hidden)) == 1:
+        return f"{len(hidden)} × {hidden[0]}"
+    return "-".join(str(u) for u in hidden)
+
+
+def _early_stopping(spec: dict | None) -> str:
+    return f"{spec['monitor']}, patience {spec['patience']}" if spec else "none"
+
+
+def open_study(params_file: str | Path, profile: ProfileName = "quick") -> Study:
+    """Validate the params file and load the study's published tables."""
+    path = Path(params_file).resolve()
+    params = load_params(path)
+    published_path = path.parent.parent / "published" / params.study.published
+    return Study(params, path, profile, load_published(published_path),
+                 profile_settings(params, profile))
+
+
+def environment() -> pd.DataFrame:
+    """Versions, processor and devices, so a reader knows what produced the numbers."""
+    import tensorflow as tf
+
+    rows = {"python": sys.version.split()[0], "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "CPU cores": os.cpu_count(),
+            "GPUs": ", ".join(d.name for d in tf.config.list_physical_devices("GPU")) or "none (CPU only)"}
+    for package in PACKAGES:
+        try:
+            rows[package] = metadata.version(package if package != "tensorflow" else _tf_dist())
+        except metadata.PackageNotFoundError:
+            rows[package] = "not installed"
+    return pd.DataFrame({"value": rows})
+
+
+def _tf_dist() -> str:
+    for name in ("tensorflow-cpu", "tensorflow"):
+        try:
+            metadata.version(name)
+            return name
+        except metadata.PackageNotFoundError:
+            continue
+    return "tensorflow"

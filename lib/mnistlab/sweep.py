@@ -1,0 +1,110 @@
+"""Run every configuration x seed of a study, one result file each, resuming where it stopped."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .cache import TRAINING_MODULES, digest, project_root, read_json, source_digest, write_json_atomic
+from .data import load_mnist
+from .params import Params, ProfileName, profile_settings, resolve_runs
+from .training import prepare_arrays, train_run
+
+RUN_COLUMNS = ["name", "label", "group", "hidden", "activation", "dropout", "loss", "optimizer",
+               "batch_size", "epochs", "train_inputs", "test_inputs"]
+
+
+def default_results_dir(params: Params, profile: str, params_path: str | Path) -> Path:
+    build = Path(os.environ.get("MNISTLAB_BUILD", project_root() / "build"))
+    return build / profile / params.experiment / Path(params_path).stem
+
+
+class Progress:
+    """One line per epoch: which run of how many, seed, epoch, loss and a rough ETA."""
+
+    def __init__(self, label: str, total_runs: int, stream=sys.stdout):
+        self.label, self.total_runs, self.stream = label, total_runs, stream
+        self.done_runs, self.epoch_seconds, self.started = 0, [], time.perf_counter()
+        self.current = ""
+        self._last = time.perf_counter()
+
+    def start_run(self, index: int, name: str, seed: int) -> None:
+        self.current = f"run {index}/{self.total_runs} {name} seed {seed}"
+        self._last = time.perf_counter()
+
+    def epoch(self, epoch: int, epochs: int, logs: dict[str, float]) -> None:
+        now = time.perf_counter()
+        self.epoch_seconds.append(now - self._last)
+        self._last = now
+        per_epoch = sum(self.epoch_seconds) / len(self.epoch_seconds)
+        remaining = (epochs - epoch) + epochs * (self.total_runs - self.done_runs - 1)
+        print(f"[{self.label}] {self.current} epoch {epoch}/{epochs} "
+              f"loss {logs.get('loss', float('nan')):.4f} acc {logs.get('accuracy', float('nan')):.4f} "
+              f"ETA <= {_clock(per_epoch * remaining)}", file=self.stream, flush=True)
+
+    def finish_run(self, cached: bool) -> None:
+        self.done_runs += 1
+        if cached:
+            print(f"[{self.label}] {self.current}: cached", file=self.stream, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{secs:02d}s"
+
+
+def run_key(run: dict[str, Any], seed: int, settings: dict[str, Any], data_sha: str,
+            code_sha: str) -> str:
+    """Everything that can change a result; the seed list itself is not part of it."""
+    relevant = {k: v for k, v in settings.items() if k != "seeds"}
+    return digest(run, seed, relevant, data_sha, code_sha)
+
+
+def run_sweep(params: Params, params_path: str | Path, profile: ProfileName = "quick",
+              results_dir: str | Path | None = None) -> pd.DataFrame:
+    """Train (or load from the per-run cache) every configuration with every seed.
+
+    Returns one row per (configuration, seed) and writes ``results.csv`` beside the per-run
+    JSON files.  Training happens in this one process, so TensorFlow is imported once.
+    """
+    settings = profile_settings(params, profile)
+    out = Path(results_dir) if results_dir else default_results_dir(params, profile, params_path)
+    runs = resolve_runs(params)
+    data_sha, code_sha = load_mnist().sha256, source_digest(TRAINING_MODULES)
+    progress = Progress(f"{params.experiment}/{Path(params_path).stem} {profile}",
+                        len(runs) * len(settings["seeds"]))
+    rows = []
+    for run in runs:
+        for seed in settings["seeds"]:
+            progress.start_run(len(rows) + 1, run["name"], seed)
+            rows.append(_one_run(run, seed, settings, params, out, data_sha, code_sha, progress))
+    frame = pd.DataFrame(rows)
+    frame.drop(columns=["history"]).to_csv(out / "results.csv", index=False)
+    return frame
+
+
+def _one_run(run: dict[str, Any], seed: int, settings: dict[str, Any], params: Params, out: Path,
+             data_sha: str, code_sha: str, progress: Progress) -> dict[str, Any]:
+    key = run_key(run, seed, settings, data_sha, code_sha)
+    path = out / "runs" / f"{_slug(run['name'])}__seed{seed}__{key[:16]}.json"
+    if path.is_file():
+        result = read_json(path)
+        progress.finish_run(cached=True)
+    else:
+        arrays = prepare_arrays(run["task"], run["train_inputs"], run["test_inputs"],
+                                settings["train_samples"], settings["test_samples"],
+                                params.data.validation_split)
+        result = train_run(run, seed, arrays, settings["max_epochs"], on_epoch=progress.epoch)
+        result.update(seed=seed, key=key, **{c: run.get(c) for c in RUN_COLUMNS})
+        write_json_atomic(path, result)
+        progress.finish_run(cached=False)
+    return result
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name)[:40]

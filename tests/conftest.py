@@ -1,0 +1,32 @@
+"""Shared fixtures: verified MNIST from $MNIST_DIR (CI sets it) and hermetic state dirs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mnistlab.data import load_mnist
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _hermetic(tmp_path_factory, monkeypatch):
+    """Keep Keras and matplotlib state out of $HOME; forget any MNIST loaded by a prior test."""
+    state = tmp_path_factory.getbasetemp() / "state"
+    monkeypatch.setenv("MPLCONFIGDIR", str(state / "mpl"))
+    load_mnist.cache_clear()
+    yield
+    load_mnist.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder holding verified MNIST (found, or downloaded, as the loader would)."""
+    source = Path(load_mnist().source)
+    folder = source.parent if source.suffix == ".npz" else source
+    os.environ["MNIST_DIR"] = str(folder)
+    load_mnist.cache_clear()
+    return folder

@@ -1,0 +1,81 @@
+"""papermill → results → HTML and PDF on the quick profile, in a scratch copy of the project."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from mnistlab.compare import load_published
+from mnistlab.runner import report_all
+
+from .conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, mnist_dir) -> Path:
+    """A copy of params/ and notebooks/ rendered once with the quick profile."""
+    root = tmp_path_factory.mktemp("project")
+    for folder in ("params", "notebooks"):
+        shutil.copytree(REPO / folder, root / folder,
+                        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    report_all("quick", root=root, experiment="depth")
+    return root
+
+
+def _pdf_has_image(path: Path) -> bool:
+    return b"/Subtype /Image" in path.read_bytes() or b"/Subtype/Image" in path.read_bytes()
+
+
+def test_depth_report_holds_both_tables_with_the_published_values(project):
+    html = (project / "reports/depth/000_rim_shin.html").read_text()
+    assert "QUICK PREVIEW PROFILE" in html
+    assert "Table 1. Hidden layer changes by number of layers" in html
+    assert "Table 2. Loss and accuracy by data" in html
+    published = load_published(REPO / "params/published/000_rim_shin.yaml")
+    for value in published["table1"].frame["loss"]:
+        assert f"{value:.4f}" in html
+    for value in published["table1"].frame["training_time_s"]:
+        assert f"{value:.1f}" in html
+    for value in published["table2"].frame["accuracy"]:
+        assert f"{value:.4f}" in html
+    assert "def " not in html, "reports show results, not code"
+
+
+def test_pdf_exists_with_the_figures(project):
+    pdf = project / "reports/depth/000_rim_shin.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF") and _pdf_has_image(pdf)
+    index = (project / "reports/index.html").read_text()
+    assert 'href="depth/000_rim_shin.pdf"' in index and "quick" in index
+
+
+def test_results_file_has_every_configuration_and_seed(project):
+    results = (project / "build/quick/depth/000_rim_shin/results.csv").read_text().splitlines()
+    header = results[0].split(",")
+    for column in ("name", "seed", "epochs_run", "train_loss", "train_accuracy", "test_loss",
+                   "test_accuracy", "train_time_s"):
+        assert column in header
+    assert len(results) == 1 + 10 * 2, "ten depths × two quick seeds"
+
+
+def test_unchanged_rerun_is_instant_and_trains_nothing(project):
+    manifest = project / "reports/depth/000_rim_shin.json"
+    before = json.loads(manifest.read_text())
+    started = time.perf_counter()
+    lines = report_all("quick", root=project, experiment="depth")
+    assert time.perf_counter() - started < 5
+    assert lines == ["depth/000_rim_shin: up to date (quick)"]
+    assert json.loads(manifest.read_text()) == before
+
+
+def test_changed_notebook_reexecutes_but_reuses_trained_runs(project):
+    notebook = project / "notebooks/depth.py"
+    notebook.write_text(notebook.read_text().replace("# ## 8. Environment", "# ## 8. The machine"))
+    runs = sorted((project / "build/quick/depth/000_rim_shin/runs").glob("*.json"))
+    stamps = [p.stat().st_mtime_ns for p in runs]
+    report_all("quick", root=project, experiment="depth")
+    assert "The machine" in (project / "reports/depth/000_rim_shin.html").read_text()
+    assert [p.stat().st_mtime_ns for p in runs] == stamps, "no run was retrained"

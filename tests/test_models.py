@@ -1,0 +1,36 @@
+"""The model builder gives the studies' own parameter counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from mnistlab.models import build_model
+from mnistlab.params import load_params, resolve_runs
+
+from .conftest import REPO
+
+
+def _run(hidden, dropout=0.0, task="digits"):
+    return {"hidden": hidden, "activation": ["relu"] * len(hidden), "dropout": dropout,
+            "task": task}
+
+
+@pytest.mark.parametrize("hidden, dropout, expected", [
+    ([50], 0.0, 39_760),              # study 000, one hidden layer
+    ([50] * 10, 0.0, 62_710),         # study 000, ten hidden layers
+    ([300, 100], 0.0, 266_610),       # study 001 Figure 1 summary
+    ([128, 128], 0.25, 118_282),      # study 001 Figure 3 summary
+])
+def test_parameter_counts_match_the_studies(hidden, dropout, expected):
+    assert build_model(_run(hidden, dropout)).count_params() == expected
+
+
+def test_single_sigmoid_neuron_for_zero_vs_rest():
+    model = build_model(_run([], task="zero_vs_rest"))
+    assert model.count_params() == 785 and model.layers[-1].activation.__name__ == "sigmoid"
+
+
+def test_depth_params_build_one_to_ten_layers():
+    runs = resolve_runs(load_params(REPO / "params/depth/000_rim_shin.yaml"))
+    assert [len(run["hidden"]) for run in runs] == list(range(1, 11))
+    assert {build_model(run).count_params() for run in runs[:1]} == {39_760}
