@@ -22,7 +22,7 @@ def project(tmp_path_factory, mnist_dir) -> Path:
     for folder in ("params", "notebooks"):
         shutil.copytree(REPO / folder, root / folder,
                         ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
-    report_all("quick", root=root, experiment="depth")
+    report_all("quick", root=root)
     return root
 
 
@@ -45,11 +45,26 @@ def test_depth_report_holds_both_tables_with_the_published_values(project):
     assert "def " not in html, "reports show results, not code"
 
 
-def test_pdf_exists_with_the_figures(project):
-    pdf = project / "reports/depth/000_rim_shin.pdf"
+def test_loss_report_holds_figures_4_and_5_with_every_published_row(project):
+    html = (project / "reports/loss/001_chu.html").read_text()
+    assert "QUICK PREVIEW PROFILE" in html
+    published = load_published(REPO / "params/published/001_chu.yaml")
+    for name in ("figure4", "figure5"):
+        table = published[name]
+        assert table.caption.split(" (")[0] in html
+        for _, row in table.frame.iterrows():
+            assert row["description"] in html
+            assert f"{row['loss']:.3f}" in html and f"{row['accuracy']:.3f}" in html
+    assert "35.080" in html and "0.9100" in html, "the basic model's published pair is shown"
+    assert "Is sparse really better" in html
+
+
+@pytest.mark.parametrize("report", ["depth/000_rim_shin", "loss/001_chu"])
+def test_pdf_exists_with_the_figures(project, report):
+    pdf = project / f"reports/{report}.pdf"
     assert pdf.read_bytes().startswith(b"%PDF") and _pdf_has_image(pdf)
     index = (project / "reports/index.html").read_text()
-    assert 'href="depth/000_rim_shin.pdf"' in index and "quick" in index
+    assert f'href="{report}.pdf"' in index and "quick" in index
 
 
 def test_results_file_has_every_configuration_and_seed(project):
@@ -65,9 +80,9 @@ def test_unchanged_rerun_is_instant_and_trains_nothing(project):
     manifest = project / "reports/depth/000_rim_shin.json"
     before = json.loads(manifest.read_text())
     started = time.perf_counter()
-    lines = report_all("quick", root=project, experiment="depth")
+    lines = report_all("quick", root=project)
     assert time.perf_counter() - started < 5
-    assert lines == ["depth/000_rim_shin: up to date (quick)"]
+    assert lines == ["depth/000_rim_shin: up to date (quick)", "loss/001_chu: up to date (quick)"]
     assert json.loads(manifest.read_text()) == before
 
 

@@ -108,3 +108,73 @@ def within_interval(summary: pd.DataFrame, published: pd.DataFrame, key: str, pu
     high = merged[f"{metric}_mean"] + merged[f"{metric}_ci"]
     return pd.Series(((merged[published_col] >= low) & (merged[published_col] <= high)).values,
                      index=merged[key])
+
+
+def paired_difference(results: pd.DataFrame, key: str, left: pd.DataFrame | str,
+                      right: pd.DataFrame | str, metric: str, on: str = "label") -> pd.DataFrame:
+    """Per ``on`` value: mean ± 95% CI over seeds of (left − right) for ``metric``, paired by seed.
+
+    ``left``/``right`` name the values of ``key`` (e.g. two groups) whose runs are compared.
+    Pairing by seed removes the seed-to-seed spread both sides share (same initial weights
+    and data order), so the interval is about the difference itself.
+    """
+    a = results[results[key] == left].set_index([on, "seed"])[metric]
+    b = results[results[key] == right].set_index([on, "seed"])[metric]
+    diff = (a - b).dropna().reset_index()
+    rows = []
+    for label, group in diff.groupby(on, sort=False):
+        mean, half, n = mean_ci(group[metric])
+        rows.append({on: label, "mean": mean, "ci": half, "seeds": n,
+                     "excludes_zero": bool(n > 1 and abs(mean) > half)})
+    return pd.DataFrame(rows)
+
+
+def variant_table(results: pd.DataFrame, published: pd.DataFrame, baseline: str,
+                  metrics: dict[str, str], layer_columns: tuple[str, ...] = (
+                      "first_layer", "second_layer", "third_layer")) -> pd.DataFrame:
+    """A variant study's table: settings, then per metric its value, +/- and +/-% vs the baseline.
+
+    Each cell pair shows the published value and ours; our +/- is the seed-paired mean
+    difference to the baseline of the same table, with its 95% interval.
+    """
+    base = results[results["label"] == baseline].set_index("seed")
+    pub = published.set_index("description")
+    rows = []
+    for label, runs in results.groupby("label", sort=False):
+        first = runs.iloc[0]
+        row: dict[tuple[str, str], Any] = {("Description", ""): label}
+        for index, column in enumerate(layer_columns):
+            units = first["hidden"][index] if index < len(first["hidden"]) else ""
+            row[(column.replace("_", " ").title(), "")] = units
+        row[("Dropout", "")] = f"{first['dropout']:.0%}"
+        published_row = pub.loc[label] if label in pub.index else None
+        for metric, name in metrics.items():
+            row.update(_variant_cells(runs, base, metric, name, published_row))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+    return frame.set_index(("Description", ""))\
+        .rename_axis("Description")
+
+
+def _variant_cells(runs: pd.DataFrame, base: pd.DataFrame, metric: str, name: str,
+                   published_row: pd.Series | None) -> dict[tuple[str, str], str]:
+    values = runs.set_index("seed")[metric]
+    delta = (values - base[metric]).dropna()
+    percent = 100 * delta / base[metric].reindex(delta.index)
+    title = name.title()
+
+    def pub(column: str, digits: int, signed: bool = False) -> str:
+        if published_row is None:
+            return "–"
+        return _fmt(published_row[column], digits, signed)
+
+    is_baseline = bool((delta == 0).all())
+    return {
+        (title, "published"): pub(name, 3),
+        (title, "measured"): format_mean_ci(*mean_ci(values)[:2], 3),
+        (f"{title} +/-", "published"): pub(f"{name}_delta", 3, True),
+        (f"{title} +/-", "measured"): "" if is_baseline else format_mean_ci(*mean_ci(delta)[:2], 3),
+        (f"{title} +/-%", "published"): pub(f"{name}_delta_pct", 0, True),
+        (f"{title} +/-%", "measured"): "" if is_baseline else format_mean_ci(*mean_ci(percent)[:2], 1),
+    }

@@ -5,6 +5,7 @@ Keeps notebooks thin: each cell is one call whose result is a table or a figure.
 
 from __future__ import annotations
 
+import html
 import os
 import platform
 import sys
@@ -13,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+from IPython.display import HTML
 
 from .compare import PublishedTable, load_published
 from .params import Params, ProfileName, assumption_table, load_params, profile_settings, resolve_runs
@@ -50,6 +52,8 @@ class Study:
     def configurations(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Settings shared by every model, and one row per model for the settings that vary."""
         table = self._all_settings()
+        if (table["description"] == table.index).all():
+            table = table.drop(columns="description")
         shared = [c for c in table.columns if table[c].nunique() == 1]
         return table[shared].iloc[[0]].T.set_axis(["value"], axis=1), table.drop(columns=shared)
 
@@ -81,6 +85,12 @@ class Study:
     def run(self, results_dir: str | Path | None = None) -> pd.DataFrame:
         """Train every configuration × seed (cached per run) and return one row per run."""
         return run_sweep(self.params, self.params_path, self.profile, results_dir or None)
+
+
+def wide(frame: pd.DataFrame, caption: str = "") -> HTML:
+    """Show a table too wide for a portrait page; the PDF prints it on a landscape page."""
+    title = f"<p><em>{html.escape(caption)}</em></p>" if caption else ""
+    return HTML(f'<div class="wide">{title}{frame.to_html(na_rep="–")}</div>')
 
 
 def _layers(hidden: list[int]) -> str:

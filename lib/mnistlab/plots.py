@@ -55,3 +55,41 @@ def training_curves(results: pd.DataFrame, hue: str, metric: str = "loss",
     ax.legend(title=hue, fontsize="small", ncol=2)
     fig.tight_layout()
     return fig
+
+
+def variant_dots(summary: pd.DataFrame, metric: str, hue: str, label: str = "label",
+                 published: dict[str, pd.DataFrame] | None = None, published_col: str = "",
+                 title: str | None = None) -> plt.Figure:
+    """Horizontal dot plot: one row per variant, one dodged dot (± 95% CI) per ``hue`` value.
+
+    ``published`` maps each hue value to its published table (matched on ``description``),
+    drawn as crosses in the same colour.
+    """
+    use_theme()
+    labels = list(dict.fromkeys(summary[label]))
+    hues = list(dict.fromkeys(summary[hue]))
+    colours = sns.color_palette("deep", len(hues))
+    fig, ax = plt.subplots(figsize=(8, 0.38 * len(labels) + 1.2))
+    for offset, (value, colour) in zip(_offsets(len(hues)), zip(hues, colours)):
+        part = summary[summary[hue] == value].set_index(label).reindex(labels)
+        ys = [i + offset for i in range(len(labels))]
+        ax.errorbar(part[f"{metric}_mean"], ys, xerr=part[f"{metric}_ci"].fillna(0), fmt="o",
+                    color=colour, capsize=2, label=f"{value} (measured)")
+        if published and value in published:
+            pub = published[value].set_index("description").reindex(labels)[published_col]
+            ax.scatter(pub, ys, marker="X", color=colour, edgecolor="black", s=45, zorder=3,
+                       label=f"{value} (published)")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(metric.replace("_", " "))
+    ax.legend(fontsize="x-small", loc="best")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def _offsets(count: int, spread: float = 0.3) -> list[float]:
+    if count == 1:
+        return [0.0]
+    return [-spread / 2 + spread * i / (count - 1) for i in range(count)]

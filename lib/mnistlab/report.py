@@ -21,17 +21,26 @@ from .cache import write_bytes_atomic
 
 PRINT_CSS = """
 <style>
-@page { size: A4; margin: 14mm 12mm 16mm 12mm;
+@page { size: A4; margin: 12mm 9mm 14mm 9mm;
         @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; } }
+@page wide { size: A4 landscape; margin: 10mm; }
+div.wide { page: wide; }
+div.wide table { font-size: 6.5pt !important; }
+div.wide th { white-space: normal !important; }
+div.wide tbody th { min-width: 32mm; max-width: 42mm; text-align: left !important; }
+.jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child,
+.jp-OutputArea-output { display: block !important; }
 @media print {
   body { font-size: 9.5pt; }
-  .jp-Notebook { padding: 0 !important; }
-  table { font-size: 7.5pt; page-break-inside: avoid; }
+  .jp-Notebook, .jp-Cell, .jp-OutputArea-output { padding: 0 !important; margin: 0 !important; }
+  .jp-OutputArea-output { overflow: visible !important; }
+  .jp-RenderedHTMLCommon table { font-size: 7pt !important; table-layout: auto !important;
+                                 margin-left: 0 !important; page-break-inside: avoid; }
   img { max-width: 100% !important; page-break-inside: avoid; }
   h1, h2, h3 { page-break-after: avoid; }
 }
 .jp-OutputArea-output table { border-collapse: collapse; }
-.jp-OutputArea-output th, .jp-OutputArea-output td { padding: 2px 5px; white-space: nowrap; }
+.jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { padding: 1px 4px !important; white-space: nowrap; }
 .jp-OutputArea-output pre { white-space: pre-wrap; }
 blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0; padding: 4px 10px; }
 </style>
@@ -54,6 +63,7 @@ def _exporter() -> HTMLExporter:
                                  remove_all_outputs_tags={"remove_output"})
     exporter.register_preprocessor(tags, enabled=True)
     exporter.register_preprocessor(DropStderr(), enabled=True)
+    exporter.log.setLevel(logging.ERROR)  # its only warning here: figures get a generic alt text
     return exporter
 
 

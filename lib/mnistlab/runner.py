@@ -138,13 +138,27 @@ def execute(job: Job, profile: ProfileName, root: Path) -> Path:
     source_copy = build / f"{job.experiment}.ipynb"
     jupytext.write(jupytext.read(job.notebook_path), source_copy)
     executed = build / f"{job.experiment}.executed.ipynb"
-    logging.getLogger("papermill").setLevel(logging.INFO)
+    _show_kernel_output()
     papermill.execute_notebook(
         str(source_copy), str(executed), kernel_name="python3", progress_bar=False,
         log_output=True, cwd=str(job.notebook_path.parent),
         parameters={"params_file": str(job.params_path), "profile": profile,
                     "results_dir": str(build)})
     return executed
+
+
+class _OnlyCellOutput(logging.Filter):
+    """Let the trainer's progress lines ("[study] run i/n ...") and errors through, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR or record.getMessage().lstrip().startswith("[")
+
+
+def _show_kernel_output() -> None:
+    logger = logging.getLogger("papermill")
+    logger.setLevel(logging.INFO)
+    if not any(isinstance(f, _OnlyCellOutput) for f in logger.filters):
+        logger.addFilter(_OnlyCellOutput())
 
 
 def report_all(profile: ProfileName, jobs: int = 1, experiment: str | None = None,
