@@ -141,15 +141,21 @@ def _flatten(annotation: Any) -> list[Any]:
 
 
 def _dotted(loc: tuple) -> str:
+    """``('configurations', 3, 'batch_size')`` → ``configurations[3].batch_size``.
+
+    Pydantic adds the tried union member to a location (``'list[int]'``, ``'int'``); those
+    parts name types, not keys, and are left out.
+    """
     text = ""
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part in ("literal['quick']",) or "[" in str(part) or part in {"list[int]", "int", "float", "str", "none"}:
-            continue
-        else:
-            text += ("." if text else "") + str(part)
+        elif "[" not in part and part not in _TYPE_TAGS:
+            text += ("." if text else "") + part
     return text
+
+
+_TYPE_TAGS = {"int", "float", "str", "bool", "none", "function-after"}
 
 
 def _format(path: Path, error: ValidationError) -> str:
