@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from .data import MnistNotFound
 from .params import ParamsError
 from .runner import Job, discover, report_all, run_job, validate
 from .cache import project_root
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     except ParamsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except MnistNotFound as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -13,10 +13,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import nbformat
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
-
 from .cache import write_bytes_atomic
 
 PRINT_CSS = """
@@ -47,16 +43,19 @@ blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0;
 """
 
 
-class DropStderr(Preprocessor):
-    """Remove stderr streams (TensorFlow and library warnings) from the report, not the notebook."""
+def _exporter():
+    """nbconvert's lab HTML without code; imported here so the CLI starts fast when up to date."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-    def preprocess_cell(self, cell, resources, index):  # noqa: D102 - nbconvert hook
-        if cell.get("outputs"):
-            cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
-        return cell, resources
+    class DropStderr(Preprocessor):
+        """Remove stderr streams (TensorFlow warnings) from the report, not from the notebook."""
 
+        def preprocess_cell(self, cell, resources, index):
+            if cell.get("outputs"):
+                cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
+            return cell, resources
 
-def _exporter() -> HTMLExporter:
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell"},
@@ -69,6 +68,8 @@ def _exporter() -> HTMLExporter:
 
 def notebook_to_html(executed: Path, title: str) -> str:
     """Render an executed notebook as a standalone HTML page without code."""
+    import nbformat
+
     notebook = nbformat.read(executed, as_version=4)
     notebook.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(notebook)

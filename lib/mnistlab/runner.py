@@ -151,7 +151,10 @@ class _OnlyCellOutput(logging.Filter):
     """Let the trainer's progress lines ("[study] run i/n ...") and errors through, nothing else."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.ERROR or record.getMessage().lstrip().startswith("[")
+        if record.levelno >= logging.ERROR:
+            return True
+        record.msg, record.args = record.getMessage().strip(), ()
+        return record.msg.startswith("[")
 
 
 def _show_kernel_output() -> None:

@@ -29,7 +29,7 @@ class Progress:
 
     def __init__(self, label: str, total_runs: int, stream=sys.stdout):
         self.label, self.total_runs, self.stream = label, total_runs, stream
-        self.done_runs, self.epoch_seconds, self.started = 0, [], time.perf_counter()
+        self.done_runs, self.cached_runs, self.epoch_seconds = 0, 0, []
         self.current = ""
         self._last = time.perf_counter()
 
@@ -49,8 +49,11 @@ class Progress:
 
     def finish_run(self, cached: bool) -> None:
         self.done_runs += 1
-        if cached:
-            print(f"[{self.label}] {self.current}: cached", file=self.stream, flush=True)
+        self.cached_runs += cached
+
+    def summary(self) -> None:
+        print(f"[{self.label}] {self.total_runs} runs: {self.total_runs - self.cached_runs} trained, "
+              f"{self.cached_runs} from the cache", file=self.stream, flush=True)
 
 
 def _clock(seconds: float) -> str:
@@ -83,6 +86,7 @@ def run_sweep(params: Params, params_path: str | Path, profile: ProfileName = "q
         for seed in settings["seeds"]:
             progress.start_run(len(rows) + 1, run["name"], seed)
             rows.append(_one_run(run, seed, settings, params, out, data_sha, code_sha, progress))
+    progress.summary()
     frame = pd.DataFrame(rows)
     frame.drop(columns=["history"]).to_csv(out / "results.csv", index=False)
     return frame
