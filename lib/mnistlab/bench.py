@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from .cache import write_bytes_atomic
 from .models import build_model, compile_model
+from .towers import train_towers
 from .training import DEFAULT_STEPS_PER_EXECUTION, Arrays, prepare_arrays, train_run
 
 SEED = 0
@@ -157,6 +158,34 @@ def bench_case(case: Case, arrays: Arrays, epochs: int, gflops: float) -> Row:
     return Row(case, samples, parameters, study, mnistlab, floor)
 
 
+TOWER_SEEDS = [0, 1, 2]
+
+
+def towers_epoch_s(case: Case, arrays: Arrays, epochs: int) -> float:
+    """Mean warm seconds per epoch of one stacked step training every seed of ``TOWER_SEEDS``."""
+    ends: list[float] = []
+    total = WARMUP_EPOCHS + epochs
+    train_towers({**case.run, "epochs": total}, TOWER_SEEDS, arrays,
+                 on_epoch=lambda *_: ends.append(time.perf_counter()))
+    return (ends[-1] - ends[WARMUP_EPOCHS - 1]) / epochs
+
+
+def render_towers(rows: list[Row], tower_s: dict[str, float]) -> list[str]:
+    """Sweep-level throughput: K seeds as K runs against K seeds as towers of one step."""
+    k = len(TOWER_SEEDS)
+    lines = ["", f"## A sweep of {k} seeds: separate runs against towers of one step", "",
+             "| model | batch | separate runs s/epoch (all seeds) | towers s/epoch | speed-up "
+             "| towers samples/s | floor s/epoch | gap to floor |", "|---|--:|--:|--:|--:|--:|--:|--:|"]
+    for r in rows:
+        if r.case.label not in tower_s:
+            continue
+        towers = tower_s[r.case.label]
+        lines.append(f"| {r.case.label} | {r.case.run['batch_size']} | {k * r.mnistlab_s:.2f} "
+                     f"| {towers:.2f} | {k * r.mnistlab_s / towers:.2f}× | {k * r.samples / towers:,.0f} "
+                     f"| {k * r.floor_s:.3f} | {towers / (k * r.floor_s):.0f}× |")
+    return lines
+
+
 def machine_info() -> list[str]:
     """What the numbers depend on, so a saved table can be read later."""
     load = " ".join(f"{v:.2f}" for v in os.getloadavg())
@@ -224,7 +253,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{index}/{len(CASES)}] {case.label} @ batch {case.run['batch_size']} ...",
               flush=True)
         rows.append(bench_case(case, arrays, args.epochs, gflops))
-    report = render_markdown(rows, info, gflops, args.epochs)
+    tower_s = {}
+    for case in CASES:
+        if not case.run["dropout"]:  # towers reproduce separate runs only without dropout
+            print(f"[towers] {case.label} × {len(TOWER_SEEDS)} seeds ...", flush=True)
+            tower_s[case.label] = towers_epoch_s(case, arrays, args.epochs)
+    report = render_markdown(rows, info, gflops, args.epochs) + "\n".join(render_towers(rows, tower_s)) + "\n"
     write_bytes_atomic(args.out, report.encode())
     print()
     print(report, end="")

@@ -48,7 +48,7 @@ def training_curves(results: pd.DataFrame, hue: str, metric: str = "loss",
     frame = pd.DataFrame(rows)
     fig, ax = plt.subplots(figsize=(7, 3.6))
     sns.lineplot(data=frame, x="epoch", y=metric, hue=hue, errorbar=("ci", 95), ax=ax,
-                 palette="viridis")
+                 palette="viridis", legend="full")
     ax.set_ylabel(f"training {metric}")
     if title:
         ax.set_title(title)

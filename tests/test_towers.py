@@ -1,0 +1,38 @@
+"""K seeds as towers of one model give exactly what K separate runs give."""
+
+from __future__ import annotations
+
+import pytest
+
+from mnistlab.towers import train_towers
+from mnistlab.training import prepare_arrays, train_run
+
+
+def test_each_tower_reproduces_its_separate_run(mnist_dir):
+    # 3200 samples at batch 32: whole batches only, as in study 000 (60000 / 32).
+    arrays = prepare_arrays("digits", "unit", "unit", 3200, 1000, 0.0)
+    run = {"name": "t", "hidden": [50, 50], "activation": ["relu", "relu"], "dropout": 0.0,
+           "loss": "sparse_categorical_crossentropy",
+           "optimizer": {"name": "adam", "learning_rate": 0.001}, "batch_size": 32, "epochs": 3,
+           "early_stopping": {"monitor": "loss", "patience": 1}, "train_inputs": "unit",
+           "test_inputs": "unit", "task": "digits"}
+    towers = train_towers(run, [0, 1, 2], arrays)
+    for tower in towers:
+        alone = train_run(run, tower["seed"], arrays)
+        assert tower["epochs_run"] == alone["epochs_run"]
+        assert tower["history"]["loss"] == pytest.approx(alone["history"]["loss"], rel=1e-5)
+        assert tower["test_loss"] == pytest.approx(alone["test_loss"], rel=1e-5)
+
+
+def test_a_stopped_tower_keeps_the_weights_it_stopped_with(mnist_dir):
+    arrays = prepare_arrays("digits", "unit", "unit", 3200, 1000, 0.0)
+    run = {"name": "t", "hidden": [50], "activation": ["relu"], "dropout": 0.0,
+           "loss": "sparse_categorical_crossentropy",
+           "optimizer": {"name": "sgd", "learning_rate": 5.0}, "batch_size": 32, "epochs": 5,
+           "early_stopping": {"monitor": "loss", "patience": 0}, "train_inputs": "unit",
+           "test_inputs": "unit", "task": "digits"}
+    towers = train_towers(run, [1, 2], arrays)
+    for tower in towers:
+        alone = train_run(run, tower["seed"], arrays)
+        assert tower["epochs_run"] == alone["epochs_run"]
+        assert tower["test_loss"] == pytest.approx(alone["test_loss"], rel=1e-5, nan_ok=True)
