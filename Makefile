@@ -3,7 +3,7 @@ PYTHON_BIN ?= $(shell command -v python3.11 || command -v python3)
 VENV       ?= .venv
 PY         := $(VENV)/bin/python
 PROFILE    ?= full
-JOBS       ?= 1
+JOBS       ?= 2
 
 # CI and this workplace keep verified MNIST beside the checkout; elsewhere the loader finds
 # it in $MNIST_DIR or the Keras cache, or downloads it.

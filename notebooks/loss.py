@@ -89,7 +89,8 @@ compare.side_by_side(basic.assign(description="Basic MNIST Model").iloc[[0]], pu
 
 # %%
 basic[["label", "test_loss_mean", "test_loss_ci", "test_accuracy_mean", "test_accuracy_ci", "seeds"]]\
-    .set_index("label").round(4)
+    .set_index("label").style.format("{:.4g}", subset=["test_loss_mean", "test_loss_ci"])\
+    .format("{:.4f}", subset=["test_accuracy_mean", "test_accuracy_ci"])
 
 # %%
 display(Markdown(conclusions.basic_ablation(basic, published["basic"].frame)))
@@ -147,7 +148,8 @@ paired_accuracy.merge(paired_loss, on="label", suffixes=(" accuracy", " loss")).
     .drop(columns=["seeds loss"]).rename(columns={"seeds accuracy": "seeds"})
 
 # %%
-display(Markdown(conclusions.loss_equivalence(paired_loss, paired_accuracy)))
+display(Markdown(conclusions.loss_equivalence(paired_loss, paired_accuracy, results,
+                                              published["figure4"].frame, published["figure5"].frame)))
 
 # %% [markdown]
 # **For you to try:** set `dropout: 0.0` in the defaults. Does the gap between the two losses
