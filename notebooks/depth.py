@@ -54,13 +54,7 @@ display(Markdown(study.banner()))
 # under *Assumptions* with the reason for the value we chose.
 
 # %%
-shared, varying = study.configurations()
-display(Markdown("**Shared by every model**"), shared)
-display(Markdown("**What varies**"), varying)
-
-# %%
-display(Markdown("**Assumptions** (settings the study leaves unstated)\n\n" + study.assumptions()))
-display(Markdown("**Notes on reading the study**\n\n" + study.notes()))
+study.show_settings()
 
 # %% [markdown]
 # ## 3. Train

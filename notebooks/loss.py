@@ -52,13 +52,7 @@ display(Markdown(study.banner()))
 # ## 2. Settings
 
 # %%
-shared, varying = study.configurations()
-display(Markdown("**Shared by every model**"), shared)
-display(Markdown("**What varies**"), varying)
-
-# %%
-display(Markdown("**Assumptions** (settings the study leaves unstated)\n\n" + study.assumptions()))
-display(Markdown("**Notes on reading the study**\n\n" + study.notes()))
+study.show_settings()
 
 # %% [markdown]
 # ## 3. Train

@@ -73,6 +73,16 @@ class Study:
             })
         return pd.DataFrame(rows).set_index("name")
 
+    def show_settings(self) -> None:
+        """Display the shared and varying settings, the assumptions and the reading notes."""
+        from IPython.display import Markdown, display
+
+        shared, varying = self.configurations()
+        display(Markdown("**Shared by every model**"), shared)
+        display(Markdown("**What varies**"), varying)
+        display(Markdown("**Assumptions** (settings the study leaves unstated)\n\n" + self.assumptions()))
+        display(Markdown("**Notes on reading the study**\n\n" + self.notes()))
+
     def assumptions(self) -> str:
         """Markdown list of every setting the study left unstated, the value chosen and why."""
         return "\n".join(f"- `{row['setting']}` = `{row['value']}`: {row['why']}"
