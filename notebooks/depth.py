@@ -40,13 +40,10 @@ results_dir = ""
 # %%
 from IPython.display import Markdown, display
 
-import mnistlab
 from mnistlab import compare, conclusions, plots
-from mnistlab.lab import environment, open_study
+from mnistlab.lab import environment, start
 
-mnistlab.check_versions()
-study = open_study(params_file, profile)
-display(Markdown(study.banner()))
+study = start(params_file, profile)
 
 # %% [markdown]
 # ## 2. Settings

@@ -125,6 +125,18 @@ def open_study(params_file: str | Path, profile: ProfileName = "quick") -> Study
                  profile_settings(params, profile))
 
 
+def start(params_file: str | Path, profile: ProfileName = "quick") -> Study:
+    """A notebook's first call: check versions, validate the params, show the profile banner."""
+    from IPython.display import Markdown, display
+
+    from . import check_versions
+
+    check_versions()
+    study = open_study(params_file, profile)
+    display(Markdown(study.banner()))
+    return study
+
+
 def environment() -> pd.DataFrame:
     """Versions, processor and devices, so a reader knows what produced the numbers."""
     import tensorflow as tf
