@@ -47,8 +47,8 @@ def make_optimizer(spec: dict[str, Any]) -> keras.optimizers.Optimizer:
     return OPTIMIZERS[spec["name"]](**kwargs)
 
 
-def compile_model(model: keras.Model, run: dict[str, Any], steps_per_execution: int = 1) -> keras.Model:
+def compile_model(model: keras.Model, run: dict[str, Any]) -> keras.Model:
     """Compile with the run's loss and optimizer; "accuracy" resolves per task in Keras."""
     model.compile(optimizer=make_optimizer(run["optimizer"]), loss=run["loss"],
-                  metrics=["accuracy"], steps_per_execution=steps_per_execution)
+                  metrics=["accuracy"])
     return model
