@@ -21,6 +21,7 @@ same numbers to float tolerance and stop at the same epoch.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -35,6 +36,16 @@ from .data import load_mnist
 from .models import build_model, compile_model
 
 EVAL_BATCH = 2000
+
+
+
+def _is_not_retracing_warning(record: logging.LogRecord) -> bool:
+    return "triggered tf.function retracing" not in record.getMessage()
+
+
+# Every run compiles its own epoch function by design, which TF mistakes for accidental
+# retracing; its warning would otherwise land in every report.
+logging.getLogger("tensorflow").addFilter(_is_not_retracing_warning)
 
 EpochHook = Callable[[int, int, dict[str, float]], None]
 
@@ -200,8 +211,8 @@ def fit_plain(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int,
               orders: Iterator[np.ndarray], callbacks: list[keras.callbacks.Callback],
               validation: tf.data.Dataset | None) -> dict[str, list[float]]:
     """The reference: the same batches through ``model.fit``, one step per call, no XLA."""
-    history = model.fit(_plain_batches(x, y, batch_size, orders), epochs=epochs, verbose=0, shuffle=False,
-                        callbacks=callbacks, validation_data=validation)
+    history = model.fit(_plain_batches(x, y, batch_size, orders), epochs=epochs, verbose=0,
+                        shuffle=False, callbacks=callbacks, validation_data=validation)
     return {k: [float(v) for v in values] for k, values in history.history.items()}
 
 
