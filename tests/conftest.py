@@ -25,8 +25,7 @@ def _hermetic(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     """The folder holding verified MNIST (found, or downloaded, as the loader would)."""
-    source = Path(load_mnist().source)
-    folder = source.parent if source.suffix == ".npz" else source
+    folder = Path(load_mnist().folder)
     os.environ["MNIST_DIR"] = str(folder)
     load_mnist.cache_clear()
     return folder

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnistlab.params import ParamsError, load_params, profile_settings, resolve_runs
+from mnistlab.lab import open_study
+from mnistlab.params import ParamsError, load_params, profile_settings, published_path, resolve_runs
 from mnistlab.runner import discover, validate
 
 from .conftest import REPO
@@ -101,3 +102,10 @@ def test_cli_unknown_experiment_lists_the_known_ones():
     result = subprocess.run([sys.executable, "-m", "mnistlab", "run", "depht", "--profile", "quick"],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "depth" in result.stderr and "depht" in result.stderr
+
+
+def test_a_params_copy_kept_elsewhere_still_finds_its_published_tables(tmp_path):
+    copy = tmp_path / "my_lab.yaml"
+    copy.write_text(DEPTH.read_text())
+    assert published_path(copy, load_params(copy)) == REPO / "params/published/000_rim_shin.yaml"
+    assert set(open_study(copy).published) == {"table1", "table2"}

@@ -47,6 +47,12 @@ class Mnist:
     source: str
     sha256: str
 
+    @property
+    def folder(self) -> str:
+        """Where the verified files are (what ``MNIST_DIR`` should name for a child process)."""
+        source = Path(self.source)
+        return str(source.parent if source.suffix == ".npz" else source)
+
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()

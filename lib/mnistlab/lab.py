@@ -17,7 +17,8 @@ import pandas as pd
 from IPython.display import HTML
 
 from .compare import PublishedTable, load_published
-from .params import Params, ProfileName, assumption_table, load_params, profile_settings, resolve_runs
+from .params import (Params, ProfileName, assumption_table, load_params, profile_settings,
+                     published_path, resolve_runs)
 from .sweep import run_sweep
 
 PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "seaborn", "papermill", "nbconvert", "jupytext")
@@ -120,8 +121,7 @@ def open_study(params_file: str | Path, profile: ProfileName = "quick") -> Study
     """Validate the params file and load the study's published tables."""
     path = Path(params_file).resolve()
     params = load_params(path)
-    published_path = path.parent.parent / "published" / params.study.published
-    return Study(params, path, profile, load_published(published_path),
+    return Study(params, path, profile, load_published(published_path(path, params)),
                  profile_settings(params, profile))
 
 

@@ -14,6 +14,8 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .cache import project_root
+
 Activation = Literal["relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus"]
 Loss = Literal["categorical_crossentropy", "sparse_categorical_crossentropy",
                "binary_crossentropy", "mean_squared_error"]
@@ -183,6 +185,16 @@ def _lookup(raw: dict, dotted: str) -> Any:
         else:
             raise KeyError(dotted)
     return node
+
+
+def published_path(params_path: str | Path, params: Params) -> Path:
+    """The study's published tables: ``params/published/`` beside the params file's folder,
+    or, for a params file kept elsewhere (a copy handed out as a lab), the project's own."""
+    name = params.study.published
+    beside = Path(params_path).resolve().parent.parent / "published" / name
+    if beside.is_file():
+        return beside
+    return project_root() / "params" / "published" / name
 
 
 def load_params(path: str | Path) -> Params:

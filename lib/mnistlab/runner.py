@@ -3,25 +3,28 @@
 A study is ``params/<experiment>/<study>.yaml`` run by ``notebooks/<experiment>.py``.  Its report
 is rebuilt only when something it depends on changed: the notebook, its params, its published
 numbers, the mnistlab sources, the data, or the profile.  Training itself is cached per
-(configuration, seed) inside the notebook, so even a rebuilt report retrains only what changed.
+(configuration, seed), so even a rebuilt report retrains only what changed; with ``jobs`` > 1
+the uncached runs of all studies are trained first by a pool of worker processes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from itertools import zip_longest
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .cache import digest, file_digest, project_root, source_digest
 from .data import load_mnist
-from .params import ParamsError, ProfileName, load_params
+from .params import ParamsError, ProfileName, load_params, published_path
 from .report import render, write_index
 
 log = logging.getLogger("mnistlab")
@@ -66,7 +69,7 @@ def validate(jobs: list[Job]) -> None:
         if params.experiment != job.experiment:
             problems.append(f"{job.params_path}: key 'experiment': value {params.experiment!r} "
                             f"is not allowed here: the file is in params/{job.experiment}/")
-        published = job.params_path.parent.parent / "published" / params.study.published
+        published = published_path(job.params_path, params)
         if not published.is_file():
             problems.append(f"{job.params_path}: key 'study.published': {published} not found")
     if problems:
@@ -80,7 +83,7 @@ def report_paths(job: Job, root: Path) -> tuple[Path, Path, Path]:
 
 def report_key(job: Job, profile: str, data_sha: str) -> str:
     params = load_params(job.params_path)
-    published = job.params_path.parent.parent / "published" / params.study.published
+    published = published_path(job.params_path, params)
     return digest(file_digest(job.notebook_path, job.params_path, published), source_digest(),
                   data_sha, profile)
 
@@ -99,24 +102,26 @@ def run_job(job: Job, profile: ProfileName, root: Path | None = None, force: boo
     """Execute one study's notebook and render its report unless it is already up to date."""
     root = root or project_root()
     mnist = load_mnist()
-    key = report_key(job, profile, mnist.sha256)
     html_path, pdf_path, manifest_path = report_paths(job, root)
-    if not force and _up_to_date(manifest_path, key, html_path, pdf_path):
+    if not force and up_to_date(job, profile, root):
         return f"{job.name}: up to date ({profile})"
-    source = Path(mnist.source)
-    hermetic_env(root, str(source if source.is_dir() else source.parent))
+    hermetic_env(root, mnist.folder)
     started = time.perf_counter()
     executed = execute(job, profile, root)
     params = load_params(job.params_path)
     render(executed, html_path, pdf_path, f"{params.study.id} — {params.study.title}")
     seconds = time.perf_counter() - started
-    _write_manifest(manifest_path, job, params.study.title, profile, key, seconds)
+    _write_manifest(manifest_path, job, params.study.title, profile,
+                    report_key(job, profile, mnist.sha256), seconds)
     return f"{job.name}: rendered {html_path.relative_to(root)} and .pdf in {seconds:.0f} s ({profile})"
 
 
-def _up_to_date(manifest: Path, key: str, *outputs: Path) -> bool:
-    if not (manifest.is_file() and all(p.is_file() for p in outputs)):
+def up_to_date(job: Job, profile: ProfileName, root: Path) -> bool:
+    """Both reports exist and were made from exactly these inputs."""
+    html_path, pdf_path, manifest = report_paths(job, root)
+    if not (manifest.is_file() and html_path.is_file() and pdf_path.is_file()):
         return False
+    key = report_key(job, profile, load_mnist().sha256)
     return json.loads(manifest.read_text()).get("key") == key
 
 
@@ -175,15 +180,89 @@ def report_all(profile: ProfileName, jobs: int = 1, experiment: str | None = Non
     if jobs <= 1:
         results = [run_job(job, profile, root, force) for job in todo]
     else:
+        train_pending([job for job in todo if force or not up_to_date(job, profile, root)],
+                      profile, jobs, root)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             results = list(pool.map(lambda job: _run_in_subprocess(job, profile, jobs, force), todo))
     write_index(root / "reports")
     return results
 
 
+def _threads_per_job(jobs: int) -> str:
+    return str(max(1, (os.cpu_count() or 1) // jobs))
+
+
+def pending_tasks(todo: list[Job], profile: ProfileName, root: Path) -> list:
+    """The (configuration, seed) runs not in the cache yet, interleaved across studies so
+    the workers share long and short runs alike."""
+    from .sweep import plan  # imports TensorFlow: only when there is training to plan
+
+    per_study = []
+    for job in todo:
+        params = load_params(job.params_path)
+        results_dir = root / "build" / profile / job.experiment / job.study
+        per_study.append([t for t in plan(params, job.params_path, profile, results_dir) if not t.done])
+    return [task for group in zip_longest(*per_study) for task in group if task is not None]
+
+
+def train_pending(todo: list[Job], profile: ProfileName, jobs: int, root: Path) -> None:
+    """Train every uncached run of every study in ``jobs`` worker processes.
+
+    Parallel at the level of runs, not studies, so the cores stay busy until the last run
+    even when one study is much longer than another.  Each result is stored as it finishes,
+    so an interrupted report resumes; the notebooks then read everything from the cache.
+    """
+    from .sweep import clock
+
+    tasks = pending_tasks(todo, profile, root)
+    if not tasks:
+        return
+    hermetic_env(root, load_mnist().folder)
+    log_path = root / "build" / profile / "train-workers.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    os.environ["MNISTLAB_THREADS"] = _threads_per_job(jobs)  # inherited by the spawned workers
+    print(f"[train] {len(tasks)} runs to train in {jobs} worker processes", flush=True)
+    started, finished = time.perf_counter(), 0
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_quiet_worker,
+                             initargs=(str(log_path),)) as pool:
+        futures = {pool.submit(_train_in_worker, task, i, len(tasks)): task
+                   for i, task in enumerate(tasks, 1)}
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                seconds = future.result()
+            except Exception as error:
+                pool.shutdown(cancel_futures=True)
+                raise RuntimeError(f"{task.label}: run {task.run['name']} seed {task.seed} "
+                                   f"failed: {error}") from error
+            finished += 1
+            elapsed = time.perf_counter() - started
+            print(f"[train] {finished}/{len(tasks)} done: {task.label} {task.run['name']} seed "
+                  f"{task.seed} in {seconds:.1f} s; ETA {clock(elapsed / finished * (len(tasks) - finished))}",
+                  flush=True)
+
+
+def _quiet_worker(log_path: str) -> None:
+    """Send a worker's stderr (TensorFlow's start-up chatter) to a log file; its errors still
+    reach the parent through the future."""
+    stream = open(log_path, "a")
+    os.dup2(stream.fileno(), 2)
+
+
+def _train_in_worker(task, index: int, total: int) -> float:
+    from .sweep import Progress, train_task
+
+    progress = Progress(task.label, total, eta_of_sweep=False)
+    progress.start_run(index, task.run["name"], task.seed)
+    started = time.perf_counter()
+    train_task(task, progress.epoch)
+    return time.perf_counter() - started
+
+
 def _run_in_subprocess(job: Job, profile: str, jobs: int, force: bool) -> str:
     """One study in its own process with a fair share of the cores."""
-    env = dict(os.environ, MNISTLAB_THREADS=str(max(1, (os.cpu_count() or 1) // jobs)))
+    env = dict(os.environ, MNISTLAB_THREADS=_threads_per_job(jobs))
     command = [sys.executable, "-m", "mnistlab", "run", job.experiment, "--params",
                str(job.params_path), "--profile", profile] + (["--force"] if force else [])
     completed = subprocess.run(command, env=env, text=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pandas as pd
 from .cache import TRAINING_MODULES, digest, project_root, read_json, source_digest, write_json_atomic
 from .data import load_mnist
 from .params import Params, ProfileName, profile_settings, resolve_runs
-from .training import prepare_arrays, train_run
+from .training import EpochHook, prepare_arrays, train_run
 
 RUN_COLUMNS = ["name", "label", "group", "hidden", "activation", "dropout", "loss", "optimizer",
                "batch_size", "epochs", "train_inputs", "test_inputs"]
@@ -27,8 +28,9 @@ def default_results_dir(params: Params, profile: str, params_path: str | Path) -
 class Progress:
     """One line per epoch: which run of how many, seed, epoch, loss and a rough ETA."""
 
-    def __init__(self, label: str, total_runs: int, stream=sys.stdout):
+    def __init__(self, label: str, total_runs: int, stream=sys.stdout, eta_of_sweep: bool = True):
         self.label, self.total_runs, self.stream = label, total_runs, stream
+        self.eta_of_sweep = eta_of_sweep  # False in a worker process: the ETA of its own run
         self.done_runs, self.cached_runs, self.epoch_seconds = 0, 0, []
         self.current = ""
         self._last = time.perf_counter()
@@ -42,10 +44,13 @@ class Progress:
         self.epoch_seconds.append(now - self._last)
         self._last = now
         per_epoch = sum(self.epoch_seconds) / len(self.epoch_seconds)
-        remaining = (epochs - epoch) + epochs * (self.total_runs - self.done_runs - 1)
+        remaining = epochs - epoch
+        if self.eta_of_sweep:
+            remaining += epochs * (self.total_runs - self.done_runs - 1)
         print(f"[{self.label}] {self.current} epoch {epoch}/{epochs} "
               f"loss {logs.get('loss', float('nan')):.4f} acc {logs.get('accuracy', float('nan')):.4f} "
-              f"ETA <= {_clock(per_epoch * remaining)}", file=self.stream, flush=True)
+              f"ETA{'' if self.eta_of_sweep else ' of this run'} <= {clock(per_epoch * remaining)}",
+              file=self.stream, flush=True)
 
     def finish_run(self, cached: bool) -> None:
         self.done_runs += 1
@@ -56,7 +61,7 @@ class Progress:
               f"{self.cached_runs} from the cache", file=self.stream, flush=True)
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{secs:02d}s"
 
@@ -68,46 +73,72 @@ def run_key(run: dict[str, Any], seed: int, settings: dict[str, Any], data_sha: 
     return digest(run, seed, relevant, data_sha, code_sha)
 
 
+@dataclass(frozen=True)
+class RunTask:
+    """One (configuration, seed) of a study: what to train and where its result is kept."""
+
+    label: str
+    run: dict[str, Any]
+    seed: int
+    settings: dict[str, Any]
+    validation_split: float
+    key: str
+    path: Path
+
+    @property
+    def done(self) -> bool:
+        return self.path.is_file()
+
+
+def plan(params: Params, params_path: str | Path, profile: ProfileName = "quick",
+         results_dir: str | Path | None = None) -> list[RunTask]:
+    """Every (configuration, seed) of the study, in table order, keyed for the cache."""
+    settings = profile_settings(params, profile)
+    out = Path(results_dir) if results_dir else default_results_dir(params, profile, params_path)
+    data_sha, code_sha = load_mnist().sha256, source_digest(TRAINING_MODULES)
+    label = f"{params.experiment}/{Path(params_path).stem} {profile}"
+    tasks = []
+    for run in resolve_runs(params):
+        for seed in settings["seeds"]:
+            key = run_key(run, seed, settings, data_sha, code_sha)
+            path = out / "runs" / f"{_slug(run['name'])}__seed{seed}__{key[:16]}.json"
+            tasks.append(RunTask(label, run, seed, settings, params.data.validation_split, key,
+                                 path))
+    return tasks
+
+
+def train_task(task: RunTask, on_epoch: EpochHook | None = None) -> dict[str, Any]:
+    """Train one task and store its result atomically (an interrupted sweep resumes here)."""
+    settings = task.settings
+    arrays = prepare_arrays(task.run["task"], task.run["train_inputs"], task.run["test_inputs"],
+                            settings["train_samples"], settings["test_samples"],
+                            task.validation_split)
+    result = train_run(task.run, task.seed, arrays, settings["max_epochs"], on_epoch=on_epoch)
+    result.update(seed=task.seed, key=task.key, **{c: task.run.get(c) for c in RUN_COLUMNS})
+    write_json_atomic(task.path, result)
+    return result
+
+
 def run_sweep(params: Params, params_path: str | Path, profile: ProfileName = "quick",
               results_dir: str | Path | None = None) -> pd.DataFrame:
     """Train (or load from the per-run cache) every configuration with every seed.
 
     Returns one row per (configuration, seed) and writes ``results.csv`` beside the per-run
-    JSON files.  Training happens in this one process, so TensorFlow is imported once.
+    JSON files.  ``make report JOBS=N`` has usually trained everything beforehand in N
+    worker processes (``mnistlab.runner``), so this then only reads the cache.
     """
-    settings = profile_settings(params, profile)
-    out = Path(results_dir) if results_dir else default_results_dir(params, profile, params_path)
-    runs = resolve_runs(params)
-    data_sha, code_sha = load_mnist().sha256, source_digest(TRAINING_MODULES)
-    progress = Progress(f"{params.experiment}/{Path(params_path).stem} {profile}",
-                        len(runs) * len(settings["seeds"]))
+    tasks = plan(params, params_path, profile, results_dir)
+    progress = Progress(tasks[0].label, len(tasks))
     rows = []
-    for run in runs:
-        for seed in settings["seeds"]:
-            progress.start_run(len(rows) + 1, run["name"], seed)
-            rows.append(_one_run(run, seed, settings, params, out, data_sha, code_sha, progress))
+    for index, task in enumerate(tasks, 1):
+        progress.start_run(index, task.run["name"], task.seed)
+        cached = task.done
+        rows.append(read_json(task.path) if cached else train_task(task, progress.epoch))
+        progress.finish_run(cached)
     progress.summary()
     frame = pd.DataFrame(rows)
-    frame.drop(columns=["history"]).to_csv(out / "results.csv", index=False)
+    frame.drop(columns=["history"]).to_csv(tasks[0].path.parent.parent / "results.csv", index=False)
     return frame
-
-
-def _one_run(run: dict[str, Any], seed: int, settings: dict[str, Any], params: Params, out: Path,
-             data_sha: str, code_sha: str, progress: Progress) -> dict[str, Any]:
-    key = run_key(run, seed, settings, data_sha, code_sha)
-    path = out / "runs" / f"{_slug(run['name'])}__seed{seed}__{key[:16]}.json"
-    if path.is_file():
-        result = read_json(path)
-        progress.finish_run(cached=True)
-    else:
-        arrays = prepare_arrays(run["task"], run["train_inputs"], run["test_inputs"],
-                                settings["train_samples"], settings["test_samples"],
-                                params.data.validation_split)
-        result = train_run(run, seed, arrays, settings["max_epochs"], on_epoch=progress.epoch)
-        result.update(seed=seed, key=key, **{c: run.get(c) for c in RUN_COLUMNS})
-        write_json_atomic(path, result)
-        progress.finish_run(cached=False)
-    return result
 
 
 def _slug(name: str) -> str:
