@@ -122,13 +122,12 @@ def compiled_epoch(models: list[keras.Model], x: np.ndarray, y: np.ndarray, batc
     batch size does not divide the data) runs once after it, in the same call.  Several
     models in one call share the loop's overhead (``mnistlab.towers``).
     """
-    x_all, y_all = tf.constant(x), tf.constant(y)
     full, tail = divmod(len(x), batch_size)
 
-    def step(model: keras.Model, rows: tf.Tensor) -> None:
-        model.train_step((tf.gather(x_all, rows), tf.gather(y_all, rows)))
+    def epoch(x_all: tf.Tensor, y_all: tf.Tensor, orders: list[tf.Tensor]) -> None:
+        def step(model: keras.Model, rows: tf.Tensor) -> None:
+            model.train_step((tf.gather(x_all, rows), tf.gather(y_all, rows)))
 
-    def epoch(orders: list[tf.Tensor]) -> None:
         batches = [tf.reshape(order[: full * batch_size], (full, batch_size)) for order in orders]
         for s in tf.range(full):
             for model, rows in zip(models, batches):
@@ -137,8 +136,11 @@ def compiled_epoch(models: list[keras.Model], x: np.ndarray, y: np.ndarray, batc
             for model, order in zip(models, orders):
                 step(model, order[full * batch_size:])
 
+    # The data are arguments, not captured constants: TensorFlow keeps a traced function's
+    # captures alive for the whole process, which leaked one copy of MNIST per run.
     function = tf.function(epoch, jit_compile=jit)
-    return lambda orders: function([tf.constant(order) for order in orders])
+    x_all, y_all = tf.constant(x), tf.constant(y)
+    return lambda orders: function(x_all, y_all, [tf.constant(order) for order in orders])
 
 
 def _fixed_batches(x: np.ndarray, y: np.ndarray) -> tf.data.Dataset:
