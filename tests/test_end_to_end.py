@@ -17,12 +17,17 @@ from .conftest import REPO
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, mnist_dir) -> Path:
-    """A copy of params/ and notebooks/ rendered once with the quick profile."""
+    """A copy of params/ and notebooks/ rendered once with the quick profile, as
+    ``make report`` does it: two worker processes train, then each notebook runs in its own."""
     root = tmp_path_factory.mktemp("project")
     for folder in ("params", "notebooks"):
         shutil.copytree(REPO / folder, root / folder,
                         ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
-    report_all("quick", root=root)
+    with pytest.MonkeyPatch.context() as env:  # the runner sets these for its children
+        env.setenv("MNIST_DIR", str(mnist_dir))
+        for var in ("IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "KERAS_HOME", "MNISTLAB_THREADS"):
+            env.delenv(var, raising=False)
+        report_all("quick", jobs=2, root=root)
     return root
 
 
@@ -80,7 +85,7 @@ def test_unchanged_rerun_is_instant_and_trains_nothing(project):
     manifest = project / "reports/depth/000_rim_shin.json"
     before = json.loads(manifest.read_text())
     started = time.perf_counter()
-    lines = report_all("quick", root=project)
+    lines = report_all("quick", jobs=2, root=project)
     assert time.perf_counter() - started < 5
     assert lines == ["depth/000_rim_shin: up to date (quick)", "loss/001_chu: up to date (quick)"]
     assert json.loads(manifest.read_text()) == before

@@ -13,8 +13,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def project_root() -> Path:
-    """The checkout holding ``lib/mnistlab`` (the package is installed in editable mode)."""
-    return PACKAGE_DIR.parents[1]
+    """The project: ``$MNISTLAB_ROOT`` when the runner hands a scratch copy to a child
+    process, else the checkout holding ``lib/mnistlab`` (installed in editable mode)."""
+    return Path(os.environ.get("MNISTLAB_ROOT") or PACKAGE_DIR.parents[1])
 
 
 def digest(*parts: Any) -> str:

@@ -17,9 +17,9 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from itertools import zip_longest
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import zip_longest
 from pathlib import Path
 
 from .cache import digest, file_digest, project_root, source_digest
@@ -180,10 +180,11 @@ def report_all(profile: ProfileName, jobs: int = 1, experiment: str | None = Non
     if jobs <= 1:
         results = [run_job(job, profile, root, force) for job in todo]
     else:
-        train_pending([job for job in todo if force or not up_to_date(job, profile, root)],
-                      profile, jobs, root)
+        stale = [job for job in todo if force or not up_to_date(job, profile, root)]
+        results = [f"{job.name}: up to date ({profile})" for job in todo if job not in stale]
+        train_pending(stale, profile, jobs, root)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(lambda job: _run_in_subprocess(job, profile, jobs, force), todo))
+            results += pool.map(lambda job: _run_in_subprocess(job, profile, jobs, root), stale)
     write_index(root / "reports")
     return results
 
@@ -212,6 +213,8 @@ def train_pending(todo: list[Job], profile: ProfileName, jobs: int, root: Path) 
     even when one study is much longer than another.  Each result is stored as it finishes,
     so an interrupted report resumes; the notebooks then read everything from the cache.
     """
+    if not todo:
+        return  # keeps an unchanged report from importing TensorFlow
     from .sweep import clock
 
     tasks = pending_tasks(todo, profile, root)
@@ -260,11 +263,11 @@ def _train_in_worker(task, index: int, total: int) -> float:
     return time.perf_counter() - started
 
 
-def _run_in_subprocess(job: Job, profile: str, jobs: int, force: bool) -> str:
-    """One study in its own process with a fair share of the cores."""
-    env = dict(os.environ, MNISTLAB_THREADS=_threads_per_job(jobs))
+def _run_in_subprocess(job: Job, profile: str, jobs: int, root: Path) -> str:
+    """One study's notebook and report in its own process with a fair share of the cores."""
+    env = dict(os.environ, MNISTLAB_THREADS=_threads_per_job(jobs), MNISTLAB_ROOT=str(root))
     command = [sys.executable, "-m", "mnistlab", "run", job.experiment, "--params",
-               str(job.params_path), "--profile", profile] + (["--force"] if force else [])
+               str(job.params_path), "--profile", profile, "--force"]
     completed = subprocess.run(command, env=env, text=True)
     if completed.returncode != 0:
         raise RuntimeError(f"{job.name}: failed (exit {completed.returncode})")
