@@ -48,14 +48,15 @@ def mean_ci(values: pd.Series | np.ndarray, level: float = 0.95) -> tuple[float,
 
 
 def summarise(results: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:
-    """One row per group with ``<metric>_mean``, ``<metric>_ci`` and the number of seeds."""
+    """One row per group with ``<metric>_mean``, ``<metric>_ci``, ``<metric>_n`` (runs with a
+    finite value: a diverged run's NaN loss is left out, and counted here) and ``seeds``."""
     rows = []
     for keys, group in results.groupby(by, sort=False):
         row: dict[str, Any] = dict(zip(by, keys if isinstance(keys, tuple) else (keys,)))
         for metric in metrics:
             mean, half, n = mean_ci(group[metric])
-            row[f"{metric}_mean"], row[f"{metric}_ci"] = mean, half
-        row["seeds"] = n
+            row[f"{metric}_mean"], row[f"{metric}_ci"], row[f"{metric}_n"] = mean, half, n
+        row["seeds"] = len(group)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -84,9 +85,14 @@ def basic_ablation(summary: pd.DataFrame, published: pd.DataFrame) -> str:
         loss_gap = abs(row["test_loss_mean"] - target["loss"]) / target["loss"]
         acc_gap = abs(row["test_accuracy_mean"] - target["accuracy"])
         verdict = "reproduces" if loss_gap < 0.5 and acc_gap < 0.03 else "does not reproduce"
-        lines.append(f"- **{row['label']}**: loss {row['test_loss_mean']:.3g} ± "
-                     f"{row['test_loss_ci']:.2g}, accuracy {row['test_accuracy_mean']:.3f} ± "
-                     f"{row['test_accuracy_ci']:.3f}: {verdict} the published loss "
-                     f"{target['loss']} with accuracy {target['accuracy']} "
+        diverged = row["seeds"] - row["test_loss_n"]
+        loss = (f"{row['test_loss_mean']:.3g}" if np.isnan(row["test_loss_ci"])
+                else f"{row['test_loss_mean']:.3g} ± {row['test_loss_ci']:.2g}")
+        if diverged:
+            loss += (f" (training diverged to a NaN loss in {diverged} of {row['seeds']} runs; "
+                     "this is the mean of the others)")
+        lines.append(f"- **{row['label']}**: loss {loss}, accuracy "
+                     f"{row['test_accuracy_mean']:.3f} ± {row['test_accuracy_ci']:.3f}: {verdict} "
+                     f"the published loss {target['loss']} with accuracy {target['accuracy']} "
                      "(criterion: loss within 50%, accuracy within 0.03).")
     return "\n".join(lines)
