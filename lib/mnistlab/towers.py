@@ -20,7 +20,7 @@ import numpy as np
 
 from .models import build_model, compile_model
 from .training import (Arrays, EpochHook, _callbacks, _encode, _fixed_batches, compiled_epoch,
-                       epoch_orders, uses_dropout)
+                       epoch_orders)
 
 
 class _Tower:
@@ -54,7 +54,6 @@ def train_towers(run: dict[str, Any], seeds: list[int], arrays: Arrays,
     epochs = run["epochs"]
     y_train = _encode(arrays.y_train, run["loss"])
     towers = [_Tower(run, seed, arrays, epochs, on_epoch) for seed in seeds]
-    jit = not uses_dropout(towers[0].model)
     start = time.perf_counter()
     active, run_epoch = [], None
     for epoch in range(epochs):
@@ -64,7 +63,7 @@ def train_towers(run: dict[str, Any], seeds: list[int], arrays: Arrays,
         if still != active:
             active = still
             run_epoch = compiled_epoch([t.model for t in active], arrays.x_train, y_train,
-                                       run["batch_size"], jit)
+                                       run["batch_size"])
         for tower in active:
             tower.model.reset_metrics()
         run_epoch([next(t.orders) for t in active])

@@ -9,9 +9,11 @@ touching the arithmetic:
   dropout random stream as ``fit``);
 * the arrays live in memory once as float32 and each batch is a gather of rows, so there is
   no input pipeline to stall;
-* models without dropout are compiled whole by XLA, which fuses the optimizer update and
-  removes per-op dispatch.  Models with dropout are not: XLA's CPU random generator is
-  another algorithm (different masks from ``fit``) and several times slower.
+* the epoch is compiled whole by XLA, which fuses the optimizer update and removes per-op
+  dispatch.  Dropout masks are the one thing XLA must not make (its CPU random generator
+  is another algorithm, so other masks than ``fit``, and ~12x slower): Keras draws them
+  for the whole epoch beforehand and the compiled step multiplies by them
+  (``_DropoutFeed``).
 
 Each epoch's order is a seeded permutation of the rows (the per-sample reshuffle of
 ``fit(shuffle=True)``), drawn from the seed alone.  ``engine="plain"`` feeds exactly those
@@ -24,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterator, Literal
@@ -110,37 +113,107 @@ def epoch_orders(n: int, seed: int) -> Iterator[np.ndarray]:
         yield rng.permutation(n).astype("int32")
 
 
-def uses_dropout(model: keras.Model) -> bool:
-    return any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
+def dropout_layers(models: list[keras.Model]) -> list[keras.layers.Dropout]:
+    return [layer for model in models for layer in model.layers
+            if isinstance(layer, keras.layers.Dropout)]
 
 
-def compiled_epoch(models: list[keras.Model], x: np.ndarray, y: np.ndarray, batch_size: int,
-                   jit: bool) -> Callable[[list[np.ndarray]], None]:
-    """One graph call trains each model for one epoch, model k on the batches of order k.
+class _DropoutFeed:
+    """Keras's own dropout masks for one epoch, drawn outside XLA, fed to the compiled step.
+
+    XLA's CPU random generator is another algorithm than TensorFlow's (other masks than
+    ``fit``) and ~12x slower, so each Dropout layer's masks for every step of the epoch are
+    drawn first, by ``keras.random.dropout`` from the layer's own seed generator in the order
+    ``fit`` would draw them.  Inside the compiled step the layer multiplies by its mask:
+    ``x * (keep / (1 - rate))`` is what ``dropout`` computes, bit for bit.
+    """
+
+    def __init__(self, layers: list[keras.layers.Dropout], batch_size: int, full: int, tail: int):
+        self.layers, self.batch_size, self.full, self.tail = layers, batch_size, full, tail
+        self.current: dict[int, tf.Tensor] = {}
+        self.draw = tf.function(self._draw)
+
+    def _draw(self) -> list[tuple[tf.Tensor, ...]]:
+        """Per layer: the full batches' masks stacked, then the partial last batch's, if any."""
+        masks = []
+        for layer in self.layers:
+            width = layer.input.shape[-1]
+            stack = tf.TensorArray(tf.float32, size=self.full)
+            for s in tf.range(self.full):
+                stack = stack.write(s, self._mask(layer, self.batch_size, width))
+            masks.append((stack.stack(),) + ((self._mask(layer, self.tail, width),)
+                                             if self.tail else ()))
+        return masks
+
+    @staticmethod
+    def _mask(layer: keras.layers.Dropout, rows: int, width: int) -> tf.Tensor:
+        return keras.random.dropout(tf.ones((rows, width)), layer.rate, seed=layer.seed_generator)
+
+    def use(self, masks: list[tf.Tensor]) -> None:
+        """While tracing: the masks the layers' next call multiplies by."""
+        for layer, mask in zip(self.layers, masks):
+            self.current[id(layer)] = mask
+
+    def call_for(self, layer: keras.layers.Dropout) -> Callable:
+        def call(inputs, training=False):
+            return inputs * self.current[id(layer)] if training else inputs
+        return call
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """The layers call through the feed only while an epoch is traced or run."""
+        for layer in self.layers:
+            layer.call = self.call_for(layer)
+        try:
+            yield
+        finally:
+            for layer in self.layers:
+                del layer.call
+            self.current.clear()
+
+
+def compiled_epoch(models: list[keras.Model], x: np.ndarray, y: np.ndarray, batch_size: int
+                   ) -> Callable[[list[np.ndarray]], None]:
+    """One XLA call trains each model for one epoch, model k on the batches of order k.
 
     Full batches run in a graph loop; a last partial batch (as ``fit`` makes when the
     batch size does not divide the data) runs once after it, in the same call.  Several
     models in one call share the loop's overhead (``mnistlab.towers``).
     """
     full, tail = divmod(len(x), batch_size)
+    layers = dropout_layers(models)
+    feed = _DropoutFeed(layers, batch_size, full, tail) if layers else None
 
-    def epoch(x_all: tf.Tensor, y_all: tf.Tensor, orders: list[tf.Tensor]) -> None:
+    def epoch(x_all: tf.Tensor, y_all: tf.Tensor, orders: list[tf.Tensor],
+              masks: list[tuple[tf.Tensor, ...]]) -> None:
         def step(model: keras.Model, rows: tf.Tensor) -> None:
             model.train_step((tf.gather(x_all, rows), tf.gather(y_all, rows)))
 
         batches = [tf.reshape(order[: full * batch_size], (full, batch_size)) for order in orders]
         for s in tf.range(full):
+            if feed:
+                feed.use([per_layer[0][s] for per_layer in masks])
             for model, rows in zip(models, batches):
                 step(model, rows[s])
         if tail:
+            if feed:
+                feed.use([per_layer[1] for per_layer in masks])
             for model, order in zip(models, orders):
                 step(model, order[full * batch_size:])
 
     # The data are arguments, not captured constants: TensorFlow keeps a traced function's
     # captures alive for the whole process, which leaked one copy of MNIST per run.
-    function = tf.function(epoch, jit_compile=jit)
+    function = tf.function(epoch, jit_compile=True)
     x_all, y_all = tf.constant(x), tf.constant(y)
-    return lambda orders: function(x_all, y_all, [tf.constant(order) for order in orders])
+
+    def run(orders: list[np.ndarray]) -> None:
+        tensors = [tf.constant(order) for order in orders]
+        if not feed:
+            return function(x_all, y_all, tensors, [])
+        with feed.installed():
+            function(x_all, y_all, tensors, feed.draw())
+
+    return run
 
 
 def _fixed_batches(x: np.ndarray, y: np.ndarray) -> tf.data.Dataset:
@@ -187,7 +260,7 @@ def fit_compiled(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: i
                  orders: Iterator[np.ndarray], callbacks: list[keras.callbacks.Callback],
                  validation: tf.data.Dataset | None) -> dict[str, list[float]]:
     """``model.fit``'s epoch loop around one compiled call per epoch; returns the history."""
-    run_epoch = compiled_epoch([model], x, y, batch_size, jit=not uses_dropout(model))
+    run_epoch = compiled_epoch([model], x, y, batch_size)
     callback_list = keras.callbacks.CallbackList(callbacks, model=model, epochs=epochs)
     history: dict[str, list[float]] = {}
     model.stop_training = False
