@@ -143,8 +143,9 @@ display(Markdown(conclusions.loss_equivalence(paired_loss, paired_accuracy, resu
                                               published["figure4"].frame, published["figure5"].frame)))
 
 # %% [markdown]
-# **For you to try:** set `dropout: 0.0` in the defaults. Does the gap between the two losses
-# shrink to exactly zero? Why might it not?
+# **For you to try:** train one variant with both losses through Keras's own `fit`
+# (`mnistlab.training.train_run(run, seed, arrays, engine="plain")`, no XLA). Is the gap
+# still exactly zero? Why might the order of the arithmetic matter?
 #
 # ## 9. Environment
 
