@@ -102,3 +102,11 @@ def test_run_key_changes_with_settings_but_not_with_the_seed_list():
     assert base != run_key(_run(), 1, {"seeds": [0], "max_epochs": None}, "data", "code")
     assert base != run_key(_run(), 0, {"seeds": [0], "max_epochs": None}, "other data", "code")
     assert base != run_key(_run(), 0, {"seeds": [0], "max_epochs": None}, "data", "new code")
+
+
+def test_a_batch_larger_than_the_data_is_one_partial_batch(mnist_dir):
+    arrays = prepare_arrays("digits", "unit", "unit", 300, 200, 0.0)
+    run = _run(batch_size=512, dropout=0.5, epochs=2, early_stopping=None)
+    plain = train_run(run, seed=0, arrays=arrays, engine="plain")
+    fast = train_run(run, seed=0, arrays=arrays, engine="compiled")
+    assert fast["history"]["loss"] == pytest.approx(plain["history"]["loss"], rel=1e-5)

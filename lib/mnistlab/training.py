@@ -133,16 +133,18 @@ class _DropoutFeed:
         self.current: dict[int, tf.Tensor] = {}
         self.draw = tf.function(self._draw)
 
-    def _draw(self) -> list[tuple[tf.Tensor, ...]]:
-        """Per layer: the full batches' masks stacked, then the partial last batch's, if any."""
+    def _draw(self) -> list[tuple[tf.Tensor | None, tf.Tensor | None]]:
+        """Per layer: the full batches' masks stacked, and the partial last batch's (or None)."""
         masks = []
         for layer in self.layers:
             width = layer.input.shape[-1]
-            stack = tf.TensorArray(tf.float32, size=self.full)
-            for s in tf.range(self.full):
-                stack = stack.write(s, self._mask(layer, self.batch_size, width))
-            masks.append((stack.stack(),) + ((self._mask(layer, self.tail, width),)
-                                             if self.tail else ()))
+            stack = None
+            if self.full:
+                array = tf.TensorArray(tf.float32, size=self.full)
+                for s in tf.range(self.full):
+                    array = array.write(s, self._mask(layer, self.batch_size, width))
+                stack = array.stack()
+            masks.append((stack, self._mask(layer, self.tail, width) if self.tail else None))
         return masks
 
     @staticmethod
@@ -185,16 +187,18 @@ def compiled_epoch(models: list[keras.Model], x: np.ndarray, y: np.ndarray, batc
     feed = _DropoutFeed(layers, batch_size, full, tail) if layers else None
 
     def epoch(x_all: tf.Tensor, y_all: tf.Tensor, orders: list[tf.Tensor],
-              masks: list[tuple[tf.Tensor, ...]]) -> None:
+              masks: list[tuple[tf.Tensor | None, tf.Tensor | None]]) -> None:
         def step(model: keras.Model, rows: tf.Tensor) -> None:
             model.train_step((tf.gather(x_all, rows), tf.gather(y_all, rows)))
 
-        batches = [tf.reshape(order[: full * batch_size], (full, batch_size)) for order in orders]
-        for s in tf.range(full):
-            if feed:
-                feed.use([per_layer[0][s] for per_layer in masks])
-            for model, rows in zip(models, batches):
-                step(model, rows[s])
+        if full:  # no graph loop at all when one batch is larger than the data
+            batches = [tf.reshape(order[: full * batch_size], (full, batch_size))
+                       for order in orders]
+            for s in tf.range(full):
+                if feed:
+                    feed.use([per_layer[0][s] for per_layer in masks])
+                for model, rows in zip(models, batches):
+                    step(model, rows[s])
         if tail:
             if feed:
                 feed.use([per_layer[1] for per_layer in masks])
@@ -208,8 +212,9 @@ def compiled_epoch(models: list[keras.Model], x: np.ndarray, y: np.ndarray, batc
 
     def run(orders: list[np.ndarray]) -> None:
         tensors = [tf.constant(order) for order in orders]
-        if not feed:
-            return function(x_all, y_all, tensors, [])
+        if feed is None:
+            function(x_all, y_all, tensors, [])
+            return
         with feed.installed():
             function(x_all, y_all, tensors, feed.draw())
 
