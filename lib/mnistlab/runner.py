@@ -21,11 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import zip_longest
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cache import digest, file_digest, project_root, source_digest
 from .data import load_mnist
 from .params import ParamsError, ProfileName, load_params, published_path
 from .report import render, write_index
+
+if TYPE_CHECKING:  # sweep imports TensorFlow, which an unchanged report never needs
+    from .sweep import RunTask
 
 log = logging.getLogger("mnistlab")
 
@@ -193,7 +197,7 @@ def _threads_per_job(jobs: int) -> str:
     return str(max(1, (os.cpu_count() or 1) // jobs))
 
 
-def pending_tasks(todo: list[Job], profile: ProfileName, root: Path) -> list:
+def pending_tasks(todo: list[Job], profile: ProfileName, root: Path) -> list[RunTask]:
     """The (configuration, seed) runs not in the cache yet, interleaved across studies so
     the workers share long and short runs alike."""
     from .sweep import plan  # imports TensorFlow: only when there is training to plan
@@ -253,7 +257,7 @@ def _quiet_worker(log_path: str) -> None:
     os.dup2(stream.fileno(), 2)
 
 
-def _train_in_worker(task, index: int, total: int) -> float:
+def _train_in_worker(task: RunTask, index: int, total: int) -> float:
     from .sweep import Progress, train_task
 
     progress = Progress(task.label, total, eta_of_sweep=False)

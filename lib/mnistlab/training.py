@@ -27,7 +27,7 @@ import logging
 import math
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Iterator, Literal
 
@@ -261,42 +261,75 @@ def _callbacks(run: dict[str, Any], epochs: int, on_epoch: EpochHook | None
     return callbacks
 
 
-def fit_compiled(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int,
-                 orders: Iterator[np.ndarray], callbacks: list[keras.callbacks.Callback],
-                 validation: tf.data.Dataset | None) -> dict[str, list[float]]:
-    """``model.fit``'s epoch loop around one compiled call per epoch; returns the history."""
-    run_epoch = compiled_epoch([model], x, y, batch_size)
-    callback_list = keras.callbacks.CallbackList(callbacks, model=model, epochs=epochs)
-    history: dict[str, list[float]] = {}
-    model.stop_training = False
-    callback_list.on_train_begin()
+@dataclass
+class Trainee:
+    """One model of ``run`` for ``seed``, as every path trains it: the same session reset and
+    seeds (so the same initial weights and dropout seeds), its own epoch orders, callbacks
+    and history."""
+
+    model: keras.Model
+    orders: Iterator[np.ndarray]
+    callbacks: list[keras.callbacks.Callback]
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+    @classmethod
+    def fresh(cls, run: dict[str, Any], seed: int, rows: int, input_dim: int, epochs: int,
+              on_epoch: EpochHook | None = None) -> "Trainee":
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(seed)
+        model = compile_model(build_model(run, input_dim), run)
+        return cls(model, epoch_orders(rows, seed), _callbacks(run, epochs, on_epoch))
+
+
+def fit_group(trainees: list[Trainee], x: np.ndarray, y: np.ndarray, batch_size: int,
+              epochs: int, validation: tf.data.Dataset | None = None) -> None:
+    """``model.fit``'s epoch loop for models stepped together by one compiled call per epoch.
+
+    One trainee is ``train_run``; several are ``mnistlab.towers``.  A trainee whose early
+    stopping fires leaves the group, and the call is rebuilt for the rest.
+    """
+    lists = {id(t): keras.callbacks.CallbackList(t.callbacks, model=t.model, epochs=epochs)
+             for t in trainees}
+    for trainee in trainees:
+        trainee.model.stop_training = False
+        lists[id(trainee)].on_train_begin()
+    active: list[Trainee] = []
     for epoch in range(epochs):
-        callback_list.on_epoch_begin(epoch)
-        model.reset_metrics()
-        run_epoch([next(orders)])
-        logs = {k: float(v) for k, v in model.get_metrics_result().items()}
-        if validation is not None:
-            scores = model.evaluate(validation, verbose=0, return_dict=True)
-            logs.update({f"val_{k}": float(v) for k, v in scores.items()})
-        for key, value in logs.items():
-            history.setdefault(key, []).append(value)
-        callback_list.on_epoch_end(epoch, logs)
-        if model.stop_training:
+        still = [t for t in trainees if not t.model.stop_training]
+        if not still:
             break
-    callback_list.on_train_end()
-    return history
+        if still != active:
+            active = still
+            run_epoch = compiled_epoch([t.model for t in active], x, y, batch_size)
+        for trainee in active:
+            lists[id(trainee)].on_epoch_begin(epoch)
+            trainee.model.reset_metrics()
+        run_epoch([next(t.orders) for t in active])
+        for trainee in active:
+            logs = _epoch_logs(trainee.model, validation)
+            for key, value in logs.items():
+                trainee.history.setdefault(key, []).append(value)
+            lists[id(trainee)].on_epoch_end(epoch, logs)
+    for trainee in trainees:
+        lists[id(trainee)].on_train_end()
 
 
-def fit_plain(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int,
-              orders: Iterator[np.ndarray], callbacks: list[keras.callbacks.Callback],
-              validation: tf.data.Dataset | None) -> dict[str, list[float]]:
+def _epoch_logs(model: keras.Model, validation: tf.data.Dataset | None) -> dict[str, float]:
+    """The training metrics of the epoch just run, then validation scores as ``fit`` names them."""
+    logs = {k: float(v) for k, v in model.get_metrics_result().items()}
+    if validation is not None:
+        scores = model.evaluate(validation, verbose=0, return_dict=True)
+        logs.update({f"val_{k}": float(v) for k, v in scores.items()})
+    return logs
+
+
+def fit_plain(trainee: Trainee, x: np.ndarray, y: np.ndarray, batch_size: int, epochs: int,
+              validation: tf.data.Dataset | None) -> None:
     """The reference: the same batches through ``model.fit``, one step per call, no XLA."""
-    history = model.fit(_plain_batches(x, y, batch_size, orders), epochs=epochs, verbose=0,
-                        shuffle=False, callbacks=callbacks, validation_data=validation)
-    return {k: [float(v) for v in values] for k, values in history.history.items()}
-
-
-ENGINES = {"compiled": fit_compiled, "plain": fit_plain}
+    history = trainee.model.fit(_plain_batches(x, y, batch_size, trainee.orders), epochs=epochs,
+                                verbose=0, shuffle=False, callbacks=trainee.callbacks,
+                                validation_data=validation)
+    trainee.history = {k: [float(v) for v in values] for k, values in history.history.items()}
 
 
 def train_run(run: dict[str, Any], seed: int, arrays: Arrays, max_epochs: int | None = None,
@@ -306,19 +339,20 @@ def train_run(run: dict[str, Any], seed: int, arrays: Arrays, max_epochs: int | 
     ``train_time_s`` is the wall time of the epoch loop alone (with per-epoch validation and
     the first epoch's tracing), as the studies timed ``fit``.
     """
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
     epochs = min(run["epochs"], max_epochs) if max_epochs else run["epochs"]
-    model = compile_model(build_model(run, arrays.x_train.shape[1]), run)
+    trainee = Trainee.fresh(run, seed, len(arrays.x_train), arrays.x_train.shape[1], epochs,
+                            on_epoch)
     validation = None
     if arrays.x_val is not None:
         validation = _fixed_batches(arrays.x_val, _encode(arrays.y_val, run["loss"]))
     y_train = _encode(arrays.y_train, run["loss"])
     start = time.perf_counter()
-    curves = ENGINES[engine](model, arrays.x_train, y_train, run["batch_size"], epochs,
-                             epoch_orders(len(y_train), seed), _callbacks(run, epochs, on_epoch),
-                             validation)
+    if engine == "plain":
+        fit_plain(trainee, arrays.x_train, y_train, run["batch_size"], epochs, validation)
+    else:
+        fit_group([trainee], arrays.x_train, y_train, run["batch_size"], epochs, validation)
     train_time = time.perf_counter() - start
+    model, curves = trainee.model, trainee.history
     test_loss, test_accuracy = model.evaluate(
         _fixed_batches(arrays.x_test, _encode(arrays.y_test, run["loss"])), verbose=0)
     return {
