@@ -14,16 +14,16 @@
 # ---
 
 # %% [markdown]
-# # Lab 1 — Does a deeper network classify MNIST better?
+# # Lab — Does a deeper network classify MNIST better?
 #
-# Study 000 trained ten fully connected networks on MNIST that differ only in depth:
-# 1 to 10 hidden layers of 50 ReLU units, Adam (learning rate 0.001), batch 32, and
-# early stopping when the training loss stops falling. It reports training time, loss and
-# accuracy on the training data (Table 1), the same on the test data (Table 2), and a plot
-# of accuracy and loss by depth (Figure 3).
+# This notebook runs the **depth** experiment for any study of it: fully connected networks
+# that differ in the number of hidden layers, each trained with several random seeds. The
+# params file names the study, its settings and its published tables; the banner below says
+# which study and which profile produced these numbers.
 #
-# We re-run every depth with several random seeds, so each measured number is a mean with a
-# 95% confidence interval, and set it beside the published value.
+# Every measured number is a mean over seeds. The published numbers are single runs, so we
+# judge agreement with a 95% *prediction interval for a single run*, and show the 95%
+# *confidence interval of our mean* beside it.
 #
 # **Question for you:** before running anything, guess — will ten layers beat one?
 
@@ -40,7 +40,7 @@ results_dir = ""
 # %%
 from IPython.display import Markdown, display
 
-from mnistlab import compare, conclusions, plots
+from mnistlab import conclusions, plots, stats
 from mnistlab.lab import environment, start
 
 study = start(params_file, profile)
@@ -55,76 +55,63 @@ study.show_settings()
 
 # %% [markdown]
 # ## 3. Train
-# One line per epoch is printed while training; finished runs are cached, so re-running this
-# cell (or the whole notebook) only trains what is missing.
+# Finished runs are cached, so re-running this cell (or the whole notebook) only trains what
+# is missing.
 
 # %% tags=["remove_output"]
 results = study.run(results_dir)
 
 # %%
-results["hidden_layers"] = results["hidden"].map(len)
-summary = compare.summarise(
-    results, by=["hidden_layers"],
-    metrics=["train_time_s", "epochs_run", "train_loss", "train_accuracy", "test_loss", "test_accuracy"])
-table1_pub = study.published["table1"]
-table2_pub = study.published["table2"]
+results = results.assign(hidden_layers=results["hidden"].map(len),
+                         epoch_s=results["train_time_s"] / results["epochs_run"])
+agreement = study.agreement(results)
 
 # %% [markdown]
-# ## 4. Table 1 — training data
-# Training time, loss and accuracy on the training data at the last epoch. *published*: the
-# study's value; *measured*: our mean ± 95% CI over the seeds; *Δ*: measured − published.
+# ## 4. The published tables beside our runs
 
 # %%
-display(Markdown(f"*{table1_pub.caption}*"))
-compare.side_by_side(summary, table1_pub.frame, key="hidden_layers", published_key="hidden_layers",
-                     metrics={"train_time_s": "training_time_s", "train_loss": "loss",
-                              "train_accuracy": "accuracy"},
-                     digits={"train_time_s": 1})
+study.show_tables(agreement)
 
 # %% [markdown]
-# Epochs trained before early stopping (the study does not report this; it explains much of
-# the training time):
+# Epochs trained before early stopping (rarely reported; it explains much of the training
+# time), mean over seeds per depth:
 
 # %%
-summary.set_index("hidden_layers")[["epochs_run_mean", "epochs_run_ci"]].round(1).T
+stats.summarise(results, ["hidden_layers"], ["epochs_run", "epoch_s"]).set_index("hidden_layers")[
+    ["epochs_run_mean", "epochs_run_ci", "epoch_s_mean", "epoch_s_ci"]].round(2).T
 
 # %% [markdown]
-# ## 5. Table 2 — test data
+# ## 5. Figures — published and measured, by depth
+# Blue: our mean with its 95% CI (thick) and the single-run 95% PI (thin). Red crosses: published.
 
 # %%
-display(Markdown(f"*{table2_pub.caption}*. {table2_pub.notes}"))
-compare.side_by_side(summary, table2_pub.frame, key="hidden_layers", published_key="hidden_layers",
-                     metrics={"test_loss": "loss", "test_accuracy": "accuracy"})
-
-# %% [markdown]
-# ## 6. Figure 3 — accuracy and loss by depth
-# Blue: measured mean with 95% interval. Red crosses: published.
-
-# %%
-figure3 = plots.metric_panels(summary, x="hidden_layers",
-                              metrics=[("train_accuracy", "accuracy"), ("train_loss", "loss")],
-                              published=table1_pub.frame, xlabel="hidden layers",
-                              title="Training data (Figure 3)")
-
-# %%
-figure_test = plots.metric_panels(summary, x="hidden_layers",
-                                  metrics=[("test_accuracy", "accuracy"), ("test_loss", "loss")],
-                                  published=table2_pub.frame, xlabel="hidden layers",
-                                  title="Test data (Table 2)")
+study.show_lines(agreement, xlabel="hidden layers")
 
 # %%
 curves = plots.training_curves(results, hue="hidden_layers", metric="loss",
                                title="Training loss per epoch, by depth")
 
 # %% [markdown]
-# ## 7. What the data say
+# ## 6. What the data say
 
 # %%
-display(Markdown(conclusions.depth(results, summary, table2_pub.frame)))
+study.conclusion(agreement)
+
+# %%
+Markdown("- " + conclusions.trend(results, "hidden_layers", "test_accuracy", "depth",
+                                  "Test accuracy")
+         + "\n- " + conclusions.trend(results, "hidden_layers", "epoch_s", "depth",
+                                       "Time per epoch"))
 
 # %% [markdown]
-# **For you to try:** change `params_file` to a copy of the params with 100 units per layer,
-# or `patience: 3`. Does the best depth move?
+# ## 7. This study's own questions
+
+# %%
+study.show_analyses(results)
+
+# %% [markdown]
+# **For you to try:** copy the params file, set 100 units per layer or `patience: 3`, and run
+# `python -m mnistlab run depth --params my_variant.yaml`. Does the best depth move?
 #
 # ## 8. Environment
 

@@ -14,17 +14,15 @@
 # ---
 
 # %% [markdown]
-# # Lab 2 — Categorical or sparse categorical cross-entropy?
+# # Lab — Does the choice of cross-entropy matter?
 #
-# Study 001 starts from a basic 784-300-100-10 network trained with SGD, moves to a
-# 128-128-dropout baseline trained with Adam, and then tries ten small changes to the
-# architecture and dropout, each once with **categorical** cross-entropy (one-hot labels,
-# Figure 4) and once with **sparse categorical** cross-entropy (integer labels, Figure 5).
-# It concludes that the sparse loss "saw much more improvement".
+# This notebook runs the **loss** experiment for any study of it: the same networks trained
+# with different loss functions (and the study's variants of them), each with several random
+# seeds. The params file names the study, its settings and its published tables; the banner
+# below says which study and which profile produced these numbers.
 #
-# We re-run every model with several seeds and ask two questions the study raises:
-# 1. Why did the basic model report a loss of 35.08 with an accuracy of 0.91?
-# 2. Is one cross-entropy really better than the other?
+# Published numbers are single runs, so we judge agreement with a 95% *prediction interval
+# for a single run*, and show the 95% *confidence interval of our mean* beside it.
 #
 # **Question for you:** write down −log p(true class) for a one-hot label. What does the
 # sparse loss compute for the same example?
@@ -38,10 +36,7 @@ profile = "quick"
 results_dir = ""
 
 # %%
-from IPython.display import Markdown, display
-
-from mnistlab import compare, conclusions, plots
-from mnistlab.lab import environment, start, wide
+from mnistlab.lab import environment, start
 
 study = start(params_file, profile)
 
@@ -53,101 +48,47 @@ study.show_settings()
 
 # %% [markdown]
 # ## 3. Train
-# One line per epoch is printed while training; finished runs are cached.
+# Finished runs are cached, so re-running this cell only trains what is missing.
 
 # %% tags=["remove_output"]
 results = study.run(results_dir)
 
 # %%
-metrics = ["test_loss", "test_accuracy", "train_time_s"]
-summary = compare.summarise(results, by=["group", "label", "loss"], metrics=metrics)
-published = study.published
+agreement = study.agreement(results)
 
 # %% [markdown]
-# ## 4. The basic model and its loss of 35.08
-# The study blames the high loss on labels that were not one-hot encoded, but the sparse loss
-# takes integer labels, so that cannot be it. Our hypothesis: the network was trained on
-# pixels scaled to [0, 1] but evaluated on raw 0–255 pixels (or trained and evaluated raw).
-# Scaling the inputs by 255 scales the logits, so most predictions keep their class (accuracy
-# stays high) while the wrong ones become extremely confident (the loss explodes).
+# ## 4. The published tables beside our runs
+# Columns marked +/- are differences to the table's reference row; ours are paired by seed.
 
 # %%
-basic = summary[summary["group"].isin(["basic", "ablation"])]
-display(Markdown(f"*{published['basic'].caption}*"))
-compare.side_by_side(basic.assign(description="Basic MNIST Model").iloc[[0]], published["basic"].frame,
-                     key="description", published_key="description",
-                     metrics={"test_loss": "loss", "test_accuracy": "accuracy"}, digits={"test_loss": 3})
-
-# %%
-basic[["label", "test_loss_mean", "test_loss_ci", "test_accuracy_mean", "test_accuracy_ci", "seeds"]]\
-    .set_index("label").style.format("{:.4g}", subset=["test_loss_mean", "test_loss_ci"])\
-    .format("{:.4f}", subset=["test_accuracy_mean", "test_accuracy_ci"])
-
-# %%
-display(Markdown(conclusions.basic_ablation(basic, published["basic"].frame)))
+study.show_tables(agreement)
 
 # %% [markdown]
-# ## 5. Figure 4 — categorical cross-entropy
-# Each pair of columns is *published* beside *measured* (mean ± 95% CI over seeds). The
-# +/- columns are differences to the Baseline row of the same table; ours are paired by seed.
+# ## 5. Every variant at a glance
+# Dots: our mean with its 95% CI (thick) and single-run PI (thin). Crosses: the published
+# value of the same colour.
 
 # %%
-wide(compare.variant_table(results[results["group"] == "figure4"], published["figure4"].frame,
-                           baseline="Baseline", metrics={"test_loss": "loss", "test_accuracy": "accuracy"}),
-     caption=published["figure4"].caption)
+study.show_dots(agreement, metrics=["test_accuracy", "test_loss"])
 
 # %% [markdown]
-# The text reports the baseline as loss 0.07 and accuracy 0.981:
+# ## 6. What the data say
 
 # %%
-compare.side_by_side(summary[summary["group"] == "figure4"].head(1).assign(description="MNIST Baseline Model"),
-                     published["baseline_text"].frame, key="description", published_key="description",
-                     metrics={"test_loss": "loss", "test_accuracy": "accuracy"}, digits={"test_loss": 3})
+study.conclusion(agreement)
 
 # %% [markdown]
-# ## 6. Figure 5 — sparse categorical cross-entropy
+# ## 7. This study's own questions
 
 # %%
-wide(compare.variant_table(results[results["group"] == "figure5"], published["figure5"].frame,
-                           baseline="Baseline", metrics={"test_loss": "loss", "test_accuracy": "accuracy"}),
-     caption=published["figure5"].caption)
-
-# %% [markdown]
-# ## 7. Both losses side by side
-# Dots: our mean ± 95% CI. Crosses: the published value of the same colour.
-
-# %%
-variants = summary[summary["group"].isin(["figure4", "figure5"])]
-by_loss = {"categorical_crossentropy": published["figure4"].frame,
-           "sparse_categorical_crossentropy": published["figure5"].frame}
-accuracy_plot = plots.variant_dots(variants, "test_accuracy", hue="loss", published=by_loss,
-                                   published_col="accuracy", title="Test accuracy by variant")
-
-# %%
-loss_plot = plots.variant_dots(variants, "test_loss", hue="loss", published=by_loss,
-                               published_col="loss", title="Test loss by variant")
-
-# %% [markdown]
-# ## 8. Is sparse really better? The paired difference
-# Same seed means same initial weights, same data order and same dropout masks, so the only
-# thing that differs between a Figure 4 run and its Figure 5 twin is the loss function.
-
-# %%
-paired_accuracy = compare.paired_difference(results, "group", "figure5", "figure4", "test_accuracy")
-paired_loss = compare.paired_difference(results, "group", "figure5", "figure4", "test_loss")
-paired_accuracy.merge(paired_loss, on="label", suffixes=(" accuracy", " loss")).set_index("label")\
-    .drop(columns=["seeds loss"]).rename(columns={"seeds accuracy": "seeds"})
-
-# %%
-display(Markdown(conclusions.loss_equivalence(paired_loss, paired_accuracy, results,
-                                              published["figure4"].frame, published["figure5"].frame)))
+study.show_analyses(results)
 
 # %% [markdown]
 # **For you to try:** train one variant with both losses through Keras's own `fit`
 # (`mnistlab.training.train_run(run, seed, arrays, engine="plain")`, no XLA). Is the gap
 # still exactly zero? Why might the order of the arithmetic matter?
 #
-# ## 9. Environment
+# ## 8. Environment
 
 # %%
 environment()

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import yaml
 
-from mnistlab.cache import read_json
+import json
 from mnistlab.params import load_params
 from mnistlab.runner import Job, pending_tasks, train_pending
 from mnistlab.sweep import plan, train_task
@@ -35,7 +35,7 @@ def test_two_workers_train_every_pending_run_as_a_notebook_would(tmp_path, mnist
 
     task = plan(load_params(params_path), params_path, "quick",
                 tmp_path / "build" / "quick" / "depth" / "000_rim_shin")[-1]
-    stored = read_json(task.path)
+    stored = json.loads(task.path.read_text())
     task.path.unlink()
     again = train_task(task)  # in this process, as the notebook would
     assert again["epochs_run"] == stored["epochs_run"]

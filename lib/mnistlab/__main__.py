@@ -10,7 +10,7 @@ from pathlib import Path
 from .data import MnistNotFound
 from .params import ParamsError
 from .runner import Job, discover, report_all, run_job, validate
-from .cache import project_root
+from .paths import project_root, reports_dir
 from .report import write_index
 
 
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             validate(jobs)
             for job in jobs:
                 print(run_job(job, args.profile, force=args.force), flush=True)
-            write_index(project_root() / "reports")
+            write_index(reports_dir())
         else:
             for line in report_all(args.profile, args.jobs, force=args.force):
                 print(line, flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -9,14 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def project_root() -> Path:
-    """The project: ``$MNISTLAB_ROOT`` when the runner hands a scratch copy to a child
-    process, else the checkout holding ``lib/mnistlab`` (installed in editable mode)."""
-    return Path(os.environ.get("MNISTLAB_ROOT") or PACKAGE_DIR.parents[1])
-
+from .paths import PACKAGE_DIR
 
 def digest(*parts: Any) -> str:
     """A stable SHA-256 of JSON-serialisable parts (dict key order does not matter)."""
@@ -32,16 +26,49 @@ def file_digest(*paths: Path) -> str:
     return sha.hexdigest()
 
 
-TRAINING_MODULES = ("data.py", "models.py", "training.py")
+def _local_imports(module: Path) -> set[str]:
+    """The mnistlab modules ``module`` imports (relative or absolute), by file name."""
+    names = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1 or (node.module or "").startswith("mnistlab"):
+                base = (node.module or "").removeprefix("mnistlab").lstrip(".")
+                names |= {base} if base else {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {a.name.split(".")[1] for a in node.names if a.name.startswith("mnistlab.")}
+    return {name.split(".")[0] for name in names}
 
 
-def source_digest(modules: tuple[str, ...] | None = None) -> str:
-    """Digest of mnistlab sources: all of them, or just ``modules``.
+def code_closure(*entry: str) -> list[Path]:
+    """Every mnistlab module reachable by imports from the ``entry`` modules.
 
-    Trained results are keyed on ``TRAINING_MODULES`` only, so editing a plot re-renders the
-    reports without retraining; editing the trainer retrains everything it produced.
+    Found by reading the sources, not kept by hand, so a helper the trainer starts to
+    import is part of the training code's digest from that moment on.
     """
-    paths = [PACKAGE_DIR / m for m in modules] if modules else sorted(PACKAGE_DIR.rglob("*.py"))
+    todo, seen = list(entry), set()
+    while todo:
+        name = todo.pop()
+        path = PACKAGE_DIR / f"{name}.py"
+        if name in seen or not path.is_file():
+            if (PACKAGE_DIR / name / "__init__.py").is_file() and name not in seen:
+                seen.add(name)
+            continue
+        seen.add(name)
+        todo.extend(_local_imports(path) - seen)
+    return sorted(PACKAGE_DIR / f"{name}.py" for name in seen if (PACKAGE_DIR / f"{name}.py").is_file())
+
+
+TRAINING_ENTRY = ("training",)
+
+
+def source_digest(training_only: bool = False) -> str:
+    """Digest of mnistlab sources: all of them, or the training code alone.
+
+    Trained results are keyed on the training code (what ``sweep`` imports, transitively),
+    so editing a plot re-renders the reports without retraining, and editing anything the
+    trainer uses retrains everything it produced.
+    """
+    paths = code_closure(*TRAINING_ENTRY) if training_only else sorted(PACKAGE_DIR.rglob("*.py"))
     return file_digest(*paths)
 
 
@@ -58,6 +85,3 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 def write_json_atomic(path: Path, payload: Any) -> None:
     write_bytes_atomic(path, json.dumps(payload, indent=1, sort_keys=True).encode())
 
-
-def read_json(path: Path) -> Any:
-    return json.loads(Path(path).read_text())

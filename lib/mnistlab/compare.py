@@ -1,181 +1,134 @@
-"""Measured means with 95% intervals, set beside the published numbers they are compared to.
+"""Published numbers beside measured ones, for any table whose ``compare`` block says how.
 
-Published numbers are read from ``params/published/*.yaml`` (transcribed from the study text)
-and are only ever shown in "published" columns; every "measured" column comes from training.
+``agreement`` is the one data contract of the comparison: one row per published number
+(table, row, column) with the published value, our mean, both 95% half-widths, Δ and
+whether the published value lies inside each interval.  ``side_by_side`` only formats it in
+the study's layout; conclusions, plots and the index read the same frame.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
-from scipy import stats
+
+from .published import UNIT_SCALE, ColumnSpec, PublishedTable
+from .stats import spread
+
+AGREEMENT_COLUMNS = ["table", "row", "column", "metric", "reference", "published", "n", "mean", "sd", "ci",
+                     "pi", "delta", "inside_ci", "inside_pi", "digits"]
+
+LEGEND = ("*published*: the study's single run. *mean ± CI*: our mean over seeds with the 95% "
+          "confidence interval **of the mean**. *95% PI*: the 95% prediction interval for **one "
+          "run** (mean ± t·s·√(1 + 1/n)); a published value inside it (✓) is what one of our "
+          "runs could have given, so that is the test of agreement. Δ = our mean − published.")
 
 
-@dataclass(frozen=True)
-class PublishedTable:
-    name: str
-    caption: str
-    frame: pd.DataFrame
-    notes: str = ""
+def _row_keys(runs: pd.DataFrame, table: PublishedTable) -> pd.Series:
+    """Each selected run's published row key (as text, so 1 and "1" are the same row)."""
+    spec = table.compare
+    to_key = {str(run): str(key) for key, run in spec.aliases.items()}
+    return runs[spec.match].astype(str).map(lambda value: to_key.get(value, value))
 
 
-def load_published(path: str | Path) -> dict[str, PublishedTable]:
-    """Every table of one study's transcription, keyed by its short name (e.g. ``table1``)."""
-    raw = yaml.safe_load(Path(path).read_text())
-    tables = {}
-    for name, table in raw["tables"].items():
-        frame = pd.DataFrame(table["rows"], columns=table["columns"])
-        tables[name] = PublishedTable(name, table["caption"], frame, table.get("notes", ""))
-    return tables
+def _per_seed(runs: pd.DataFrame, column: ColumnSpec) -> pd.DataFrame:
+    """Measured values of one published column: rows = published keys, columns = seeds."""
+    values = runs.pivot_table(index="_row", columns="seed", values=column.metric,
+                              aggfunc="first", dropna=False) * UNIT_SCALE[column.unit]
+    if column.versus is None:
+        return values
+    reference = values.loc[str(column.versus)] if str(column.versus) in values.index else np.nan
+    difference = values - reference
+    return 100 * difference / reference if column.relative else difference
 
 
-def mean_ci(values: pd.Series | np.ndarray, level: float = 0.95) -> tuple[float, float, int]:
-    """Mean and the half-width of its Student-t interval (NaN half-width for one value)."""
-    data = np.asarray(values, dtype=float)
-    data = data[~np.isnan(data)]
-    n = len(data)
-    if n == 0:
-        return float("nan"), float("nan"), 0
-    if n == 1:
-        return float(data[0]), float("nan"), 1
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * data.std(ddof=1) / np.sqrt(n)
-    return float(data.mean()), float(half), n
+def agreement(results: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
+    """One row per (published row, compared column): published value against our runs.
 
-
-def summarise(results: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:
-    """One row per group with ``<metric>_mean``, ``<metric>_ci``, ``<metric>_n`` (runs with a
-    finite value: a diverged run's NaN loss is left out, and counted here) and ``seeds``."""
-    rows = []
-    for keys, group in results.groupby(by, sort=False):
-        row: dict[str, Any] = dict(zip(by, keys if isinstance(keys, tuple) else (keys,)))
-        for metric in metrics:
-            mean, half, n = mean_ci(group[metric])
-            row[f"{metric}_mean"], row[f"{metric}_ci"], row[f"{metric}_n"] = mean, half, n
-        row["seeds"] = len(group)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def format_mean_ci(mean: float, half: float, digits: int = 4) -> str:
-    if np.isnan(mean):
-        return "–"
-    if np.isnan(half):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {half:.{digits}f}"
-
-
-def side_by_side(summary: pd.DataFrame, published: pd.DataFrame, key: str, published_key: str,
-                 metrics: dict[str, str], digits: dict[str, int] | None = None) -> pd.DataFrame:
-    """A table in the study's layout: per metric, published | measured | Δ.
-
-    "measured" is the mean ± 95% CI over seeds and Δ is measured mean − published.
-    ``metrics`` maps our metric name to the published column name.  Rows follow the
-    published table; measured rows without a published counterpart are appended.
+    Rows follow the published table; selected runs with no published row are appended with
+    a NaN published value, and a published row with no runs gets ``n = 0``.
     """
-    digits = digits or {}
-    pub = published.set_index(published_key)
-    meas = summary.set_index(key)
-    order = list(pub.index) + [k for k in meas.index if k not in pub.index]
-    columns: dict[tuple[str, str], list[Any]] = {}
-    for metric, pub_col in metrics.items():
-        d = digits.get(metric, 4)
-        p = [pub[pub_col].get(k, np.nan) if k in pub.index else np.nan for k in order]
-        m = [meas[f"{metric}_mean"].get(k, np.nan) for k in order]
-        c = [meas[f"{metric}_ci"].get(k, np.nan) for k in order]
-        columns[(pub_col, "published")] = [_fmt(v, d) for v in p]
-        columns[(pub_col, "measured")] = [format_mean_ci(a, b, d) for a, b in zip(m, c)]
-        columns[(pub_col, "Δ")] = [_fmt(a - b, d, signed=True) for a, b in zip(m, p)]
-    frame = pd.DataFrame(columns, index=pd.Index(order, name=published_key.replace("_", " ")))
-    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
-    return frame
+    spec = table.compare
+    if spec is None:
+        return pd.DataFrame(columns=AGREEMENT_COLUMNS)
+    runs = results if spec.group is None else results[results["group"] == spec.group]
+    runs = runs.assign(_row=_row_keys(runs, table))
+    published = table.frame.assign(_row=table.frame[spec.key].astype(str)).set_index("_row")
+    order = list(published.index)
+    if spec.unpublished == "show":
+        order += [k for k in dict.fromkeys(runs["_row"]) if k not in published.index]
+    rows = []
+    for name, column in spec.columns.items():
+        measured = _per_seed(runs, column)
+        for key in order:
+            value = published[name].get(key, np.nan) if key in published.index else np.nan
+            value = float(value) if value is not None else np.nan
+            s = spread(measured.loc[key] if key in measured.index else [])
+            rows.append({"table": table.name, "row": key, "column": name,
+                         "metric": column.metric, "reference": column.versus,
+                         "published": value, "n": s.n, "mean": s.mean,
+                         "sd": s.sd, "ci": s.ci, "pi": s.pi, "delta": s.mean - value,
+                         "inside_ci": s.inside_ci(value) if np.isfinite(value) else np.nan,
+                         "inside_pi": s.inside_pi(value) if np.isfinite(value) else np.nan,
+                         "digits": column.digits})
+    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
 
 def _fmt(value: float, digits: int, signed: bool = False) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or not np.isfinite(value):
         return "–"
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
-def within_interval(summary: pd.DataFrame, published: pd.DataFrame, key: str, published_key: str,
-                    metric: str, published_col: str) -> pd.Series:
-    """True where the published value lies inside the measured 95% interval."""
-    merged = summary.merge(published, left_on=key, right_on=published_key)
-    low = merged[f"{metric}_mean"] - merged[f"{metric}_ci"]
-    high = merged[f"{metric}_mean"] + merged[f"{metric}_ci"]
-    return pd.Series(((merged[published_col] >= low) & (merged[published_col] <= high)).values,
-                     index=merged[key])
+def _mean_ci(row: pd.Series) -> str:
+    if row["n"] == 0:
+        return "–"
+    if row["n"] == 1:
+        return _fmt(row["mean"], row["digits"]) + " (1 run)"
+    return f"{_fmt(row['mean'], row['digits'])} ± {_fmt(row['ci'], row['digits'])}"
 
 
-def paired_difference(results: pd.DataFrame, key: str, left: pd.DataFrame | str,
-                      right: pd.DataFrame | str, metric: str, on: str = "label") -> pd.DataFrame:
-    """Per ``on`` value: mean ± 95% CI over seeds of (left − right) for ``metric``, paired by seed.
-
-    ``left``/``right`` name the values of ``key`` (e.g. two groups) whose runs are compared.
-    Pairing by seed removes the seed-to-seed spread both sides share (same initial weights
-    and data order), so the interval is about the difference itself.
-    """
-    a = results[results[key] == left].set_index([on, "seed"])[metric]
-    b = results[results[key] == right].set_index([on, "seed"])[metric]
-    diff = (a - b).dropna().reset_index()
-    rows = []
-    for label, group in diff.groupby(on, sort=False):
-        mean, half, n = mean_ci(group[metric])
-        rows.append({on: label, "mean": mean, "ci": half, "seeds": n,
-                     "excludes_zero": bool(n > 1 and abs(mean) > half)})
-    return pd.DataFrame(rows)
+def _prediction(row: pd.Series) -> str:
+    if row["n"] < 2:
+        return "–"
+    d = row["digits"]
+    text = f"[{_fmt(row['mean'] - row['pi'], d)}, {_fmt(row['mean'] + row['pi'], d)}]"
+    if np.isfinite(row["published"]):
+        text += " ✓" if row["inside_pi"] else " ✗"
+    return text
 
 
-def variant_table(results: pd.DataFrame, published: pd.DataFrame, baseline: str,
-                  metrics: dict[str, str], layer_columns: tuple[str, ...] = (
-                      "first_layer", "second_layer", "third_layer")) -> pd.DataFrame:
-    """A variant study's table: settings, then per metric its value, +/- and +/-% vs the baseline.
-
-    Each cell pair shows the published value and ours; our +/- is the seed-paired mean
-    difference to the baseline of the same table, with its 95% interval.
-    """
-    base = results[results["label"] == baseline].set_index("seed")
-    pub = published.set_index("description")
-    rows = []
-    for label, runs in results.groupby("label", sort=False):
-        first = runs.iloc[0]
-        row: dict[tuple[str, str], Any] = {("Description", ""): label}
-        for index, column in enumerate(layer_columns):
-            units = first["hidden"][index] if index < len(first["hidden"]) else ""
-            row[(column.replace("_", " ").title(), "")] = units
-        row[("Dropout", "")] = f"{first['dropout']:.0%}"
-        published_row = pub.loc[label] if label in pub.index else None
-        for metric, name in metrics.items():
-            row.update(_variant_cells(runs, base, metric, name, published_row))
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
-    return frame.set_index(("Description", ""))\
-        .rename_axis("Description")
+def side_by_side(frame: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
+    """The study's layout: context columns, then per compared column
+    published | mean ± CI | 95% PI (✓ when the published value is inside) | Δ."""
+    spec = table.compare
+    keys = list(dict.fromkeys(frame["row"]))
+    published = table.frame.assign(_row=table.frame[spec.key].astype(str)).set_index("_row")
+    columns: dict[tuple[str, str], list[Any]] = {}
+    for name in table.context_columns:
+        columns[(name.replace("_", " "), "")] = [_context(published[name].get(k)) for k in keys]
+    for name, column in spec.columns.items():
+        part = frame[frame["column"] == name].set_index("row").reindex(keys)
+        heading = column.label or name.replace("_", " ")
+        columns[(heading, "published")] = [_fmt(v, column.digits) for v in part["published"]]
+        columns[(heading, "mean ± CI")] = [_mean_ci(r) for _, r in part.iterrows()]
+        columns[(heading, "95% PI")] = [_prediction(r) for _, r in part.iterrows()]
+        columns[(heading, "Δ")] = [_fmt(v, column.digits, signed=True) for v in part["delta"]]
+    out = pd.DataFrame(columns, index=pd.Index(keys, name=spec.key.replace("_", " ")))
+    out.columns = pd.MultiIndex.from_tuples(out.columns)
+    return out
 
 
-def _variant_cells(runs: pd.DataFrame, base: pd.DataFrame, metric: str, name: str,
-                   published_row: pd.Series | None) -> dict[tuple[str, str], str]:
-    values = runs.set_index("seed")[metric]
-    delta = (values - base[metric]).dropna()
-    percent = 100 * delta / base[metric].reindex(delta.index)
-    title = name.title()
+def _context(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value)
 
-    def pub(column: str, digits: int, signed: bool = False) -> str:
-        if published_row is None:
-            return "–"
-        return _fmt(published_row[column], digits, signed)
 
-    is_baseline = bool((delta == 0).all())
-    return {
-        (title, "published"): pub(name, 3),
-        (title, "measured"): format_mean_ci(*mean_ci(values)[:2], 3),
-        (f"{title} +/-", "published"): pub(f"{name}_delta", 3, True),
-        (f"{title} +/-", "measured"): "" if is_baseline else format_mean_ci(*mean_ci(delta)[:2], 3),
-        (f"{title} +/-%", "published"): pub(f"{name}_delta_pct", 0, True),
-        (f"{title} +/-%", "measured"): "" if is_baseline else format_mean_ci(*mean_ci(percent)[:2], 1),
-    }
+def counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many published numbers were compared, and how many lie inside each interval."""
+    judged = frame[frame["published"].notna() & (frame["n"] > 1)]
+    return {"published": int(frame["published"].notna().sum()), "judged": len(judged),
+            "inside_pi": int(judged["inside_pi"].astype(bool).sum()),
+            "inside_ci": int(judged["inside_ci"].astype(bool).sum())}

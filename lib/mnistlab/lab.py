@@ -1,6 +1,10 @@
-"""What a notebook calls: open a study, show its settings, train it, describe the machine.
+"""What a notebook calls: open a study, show its settings, train it, compare it, describe the
+machine.
 
-Keeps notebooks thin: each cell is one call whose result is a table or a figure.
+Keeps notebooks thin: each cell is one call whose result is a table or a figure.  Nothing
+here names a paper: the published tables, how they join our runs, and the study-specific
+analyses all come from the study's params and published files.  Every string that comes
+from those files is HTML-escaped before it reaches a report.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML
 
-from .compare import PublishedTable, load_published
+from . import compare, conclusions, plots
 from .params import (Params, ProfileName, assumption_table, load_params, profile_settings,
                      published_path, resolve_runs)
+from .published import PublishedTable, load_published
+from .studies import ANALYSES
 from .sweep import run_sweep
 
 PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "seaborn", "papermill", "nbconvert", "jupytext")
@@ -39,7 +45,8 @@ class Study:
     def banner(self) -> str:
         """Markdown heading that says loudly which profile produced the numbers."""
         s = self.params.study
-        lines = [f"**Study {s.id}:** *{s.title}*, {', '.join(s.authors)} (`{s.seed_file}`).  ",
+        lines = [f"**Study {s.id}:** *{_text(s.title)}*, {_text(', '.join(s.authors))} "
+                 f"(`{_text(s.seed_file)}`).  ",
                  f"**Profile: `{self.profile}`**, seeds {self.seeds}."]
         if self.profile == "quick":
             lines.append(
@@ -61,16 +68,17 @@ class Study:
     def _all_settings(self) -> pd.DataFrame:
         rows = []
         for run in resolve_runs(self.params):
-            optimizer = run["optimizer"]
             rows.append({
                 "name": run["name"], "description": run["label"], "group": run["group"],
+                "kind": run["kind"], "task": run["task"],
                 "hidden layers": _layers(run["hidden"]),
                 "activation": ", ".join(sorted(set(run["activation"]))) or "–",
                 "dropout": run["dropout"], "loss": run["loss"],
-                "optimizer": f"{optimizer['name']} (lr {optimizer.get('learning_rate') or 'Keras default'})",
+                "optimizer": _optimizer(run["optimizer"]),
                 "batch": run["batch_size"], "epochs (max)": run["epochs"],
-                "early stopping": _early_stopping(run["early_stopping"]),
+                "early stopping": _early_stopping(run.get("early_stopping")),
                 "inputs train/test": f"{run['train_inputs']}/{run['test_inputs']}",
+                "probes": _probes(run.get("probes")),
             })
         return pd.DataFrame(rows).set_index("name")
 
@@ -91,11 +99,69 @@ class Study:
 
     def notes(self) -> str:
         """Markdown list of how we read the study where its text is ambiguous."""
-        return "\n".join(f"- {note}" for note in self.params.notes)
+        return "\n".join(f"- {_text(note)}" for note in self.params.notes) or "- none"
 
     def run(self, results_dir: str | Path | None = None) -> pd.DataFrame:
         """Train every configuration × seed (cached per run) and return one row per run."""
         return run_sweep(self.params, self.params_path, self.profile, results_dir or None)
+
+    def agreement(self, results: pd.DataFrame) -> pd.DataFrame:
+        """Every published number of every table against our runs (``compare.agreement``)."""
+        frames = [compare.agreement(results, table) for table in self.published.values()
+                  if table.compare is not None]
+        return pd.concat(frames, ignore_index=True) if frames else \
+            compare.agreement(results, PublishedTable("none", "", pd.DataFrame()))
+
+    def show_tables(self, agreement: pd.DataFrame) -> None:
+        """Each published table in the study's layout, published beside measured."""
+        from IPython.display import Markdown, display
+
+        if agreement.empty:
+            display(Markdown("This study has no published tables to compare against."))
+            return
+        display(Markdown(compare.LEGEND))
+        for name, table in self.published.items():
+            if table.compare is None:
+                continue
+            frame = compare.side_by_side(agreement[agreement["table"] == name], table)
+            caption = f"<em>{_text(table.caption)}</em>"
+            if table.notes:
+                caption += f"<br><small>{_text(table.notes)}</small>"
+            display(HTML(f"<p>{caption}</p>"))
+            display(wide(frame) if len(table.compare.columns) > 3 else frame)
+
+    def show_lines(self, agreement: pd.DataFrame, xlabel: str) -> None:
+        """One figure per published table whose rows are an ordered factor (depth, width...)."""
+        for name in dict.fromkeys(agreement["table"]):
+            caption = self.published[name].caption.split(".")[0]
+            plots.agreement_lines(agreement, name, xlabel, title=caption)
+
+    def show_dots(self, agreement: pd.DataFrame, metrics: list[str]) -> None:
+        """Per measured metric, every multi-row published table's values as dodged dots."""
+        values = agreement[agreement["reference"].isna()]
+        for metric in metrics:
+            part = values[values["metric"] == metric]
+            tables = [t for t, rows in part.groupby("table", sort=False)
+                      if rows["row"].nunique() > 2]
+            if tables:
+                column = part[part["table"] == tables[0]]["column"].iloc[0]
+                plots.agreement_dots(part, column, tables,
+                                     title=f"{metric.replace('_', ' ')}: published and measured")
+
+    def conclusion(self, agreement: pd.DataFrame) -> "Markdown":
+        from IPython.display import Markdown
+
+        return Markdown(conclusions.agreement(agreement))
+
+    def show_analyses(self, results: pd.DataFrame) -> None:
+        """The study's own analyses (``mnistlab.studies``), as its params switch them on."""
+        from IPython.display import Markdown, display
+
+        if not self.params.analyses:
+            display(Markdown("This study asks for no analyses of its own."))
+        for name in self.params.analyses:
+            for item in ANALYSES[name](self, results):
+                display(Markdown(item) if isinstance(item, str) else item)
 
 
 def wide(frame: pd.DataFrame, caption: str = "") -> HTML:
@@ -113,6 +179,21 @@ def _layers(hidden: list[int]) -> str:
     return "-".join(str(u) for u in hidden)
 
 
+def _text(value: object) -> str:
+    """A params string made safe for Markdown cells rendered as HTML (and for the PDF)."""
+    return html.escape(str(value), quote=True)
+
+
+def _optimizer(spec: dict) -> str:
+    """``adam (learning_rate 0.001)``; options left out are Keras's defaults."""
+    options = ", ".join(f"{k} {v}" for k, v in spec.items() if k != "name")
+    return f"{spec['name']} ({options or 'Keras defaults'})"
+
+
+def _probes(spec: dict | None) -> str:
+    return ", ".join(f"{k} {v}" for k, v in spec.items()) if spec else "none"
+
+
 def _early_stopping(spec: dict | None) -> str:
     return f"{spec['monitor']}, patience {spec['patience']}" if spec else "none"
 
@@ -121,7 +202,8 @@ def open_study(params_file: str | Path, profile: ProfileName = "quick") -> Study
     """Validate the params file and load the study's published tables."""
     path = Path(params_file).resolve()
     params = load_params(path)
-    return Study(params, path, profile, load_published(published_path(path, params)),
+    published = published_path(path, params)
+    return Study(params, path, profile, load_published(published) if published else {},
                  profile_settings(params, profile))
 
 

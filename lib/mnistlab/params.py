@@ -1,39 +1,109 @@
 """One schema for every experiment's params file, checked before any kernel starts.
 
 A params file names the study it reproduces, the seeds, the data handling, training
-``defaults`` and a list of ``configurations`` that override those defaults.  Anything the
-study leaves unstated is listed under ``assumptions`` so the report can say so.  Errors
-name the file, the key, the value and what is allowed, and nothing is run on a bad file.
+``defaults`` and a list of ``configurations`` that override those defaults.  Each merged
+configuration is a *run spec*, a tagged union on ``kind`` (``mlp`` today; a new kind of run
+is one more model in ``RUN_KINDS``), checked as a whole so a missing or wrong setting is
+named where it was written (the configuration, or ``defaults``).  Optimizers are a union on
+``name`` whose options are Keras's own argument names.  Anything the study leaves unstated is
+listed under ``assumptions`` so the report can say so.  Errors name the file, the key, the
+value and what is allowed, and nothing is run on a bad file.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, Union, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .cache import project_root
+from .tasks import TASKS
 
-Activation = Literal["relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus"]
+Activation = Literal["relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus", "softsign",
+                     "swish", "gelu", "leaky_relu", "hard_sigmoid", "exponential"]
 Loss = Literal["categorical_crossentropy", "sparse_categorical_crossentropy",
                "binary_crossentropy", "mean_squared_error"]
-OptimizerName = Literal["sgd", "adam", "rmsprop", "adagrad", "adadelta", "nadam", "ftrl"]
 Monitor = Literal["loss", "accuracy", "val_loss", "val_accuracy"]
 Scaling = Literal["unit", "raw"]
-Task = Literal["digits", "zero_vs_rest"]
+TaskName = Literal[tuple(TASKS)]  # type: ignore[valid-type]
 ProfileName = Literal["quick", "full"]
+Rate = Annotated[float, Field(gt=0, le=10, description="None means the Keras default")]
+Decay = Annotated[float, Field(ge=0, lt=1)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class Optimizer(Strict):
-    name: OptimizerName
-    learning_rate: float | None = Field(None, gt=0, le=10,
-                                        description="None means the Keras default")
+class _Optimizer(Strict):
+    """Options left out keep Keras's own defaults (the studies' "default one given by keras")."""
+
+    learning_rate: Rate | None = None
+
+
+class SGD(_Optimizer):
+    name: Literal["sgd"]
+    momentum: Decay | None = None
+    nesterov: bool | None = None
+
+
+class Adam(_Optimizer):
+    name: Literal["adam"]
+    beta_1: Decay | None = None
+    beta_2: Decay | None = None
+    epsilon: Positive | None = None
+    amsgrad: bool | None = None
+
+
+class Adamax(_Optimizer):
+    name: Literal["adamax"]
+    beta_1: Decay | None = None
+    beta_2: Decay | None = None
+    epsilon: Positive | None = None
+
+
+class Nadam(_Optimizer):
+    name: Literal["nadam"]
+    beta_1: Decay | None = None
+    beta_2: Decay | None = None
+    epsilon: Positive | None = None
+
+
+class RMSprop(_Optimizer):
+    name: Literal["rmsprop"]
+    rho: Decay | None = None
+    momentum: Decay | None = None
+    epsilon: Positive | None = None
+    centered: bool | None = None
+
+
+class Adagrad(_Optimizer):
+    name: Literal["adagrad"]
+    initial_accumulator_value: NonNegative | None = None
+    epsilon: Positive | None = None
+
+
+class Adadelta(_Optimizer):
+    name: Literal["adadelta"]
+    rho: Decay | None = None
+    epsilon: Positive | None = None
+
+
+class Ftrl(_Optimizer):
+    name: Literal["ftrl"]
+    learning_rate_power: Annotated[float, Field(le=0)] | None = None
+    initial_accumulator_value: NonNegative | None = None
+    l1_regularization_strength: NonNegative | None = None
+    l2_regularization_strength: NonNegative | None = None
+    l2_shrinkage_regularization_strength: NonNegative | None = None
+    beta: NonNegative | None = None
+
+
+OPTIMIZER_SPECS = (SGD, Adam, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Ftrl)
+Optimizer = Annotated[Union[OPTIMIZER_SPECS], Field(discriminator="name")]  # type: ignore[valid-type]
 
 
 class EarlyStopping(Strict):
@@ -41,50 +111,79 @@ class EarlyStopping(Strict):
     patience: int = Field(1, ge=0, le=1000)
 
 
-class RunSpec(Strict):
-    """Everything needed to train one model; every field may come from ``defaults``."""
+class Probes(Strict):
+    """Recordings beyond the epoch logs, stored beside the run's JSON as ``.npz``."""
 
-    name: str | None = Field(None, min_length=1, max_length=80)
-    label: str | None = None
-    group: str | None = None
-    hidden: list[int] | None = Field(None, max_length=50)
-    activation: Activation | list[Activation] | None = None
-    dropout: float | None = Field(None, ge=0, lt=1)
-    loss: Loss | None = None
-    optimizer: Optimizer | None = None
-    batch_size: int | None = Field(None, ge=1, le=60000)
-    epochs: int | None = Field(None, ge=1, le=100000)
+    weights_every: int | None = Field(None, ge=1, le=1000, description="epochs between "
+                                      "snapshots of all weights (epoch 0 is always kept)")
+    grad_norm: Literal["step", "epoch"] | None = Field(
+        None, description="step: norm of each update's gradient; epoch: norm of the gradient "
+        "of the loss on `sample` training rows at the end of each epoch")
+    hessian: bool = Field(False, description="eigenvalues of the loss Hessian on `sample` "
+                          "training rows at the end (models of at most HESSIAN_MAX weights)")
+    sample: int = Field(2000, ge=10, le=60000)
+
+
+HESSIAN_MAX = 5000
+
+
+class MlpRun(Strict):
+    """A fully connected network on the task's inputs: everything needed to train one model."""
+
+    kind: Literal["mlp"] = "mlp"
+    name: str = Field(min_length=1, max_length=80)
+    label: str = Field(min_length=1, max_length=200)
+    group: str = Field("main", min_length=1, max_length=80)
+    task: TaskName
+    hidden: list[Annotated[int, Field(ge=1, le=100000)]] = Field(max_length=50)
+    activation: Activation | list[Activation]
+    dropout: float = Field(0.0, ge=0, lt=1)
+    loss: Loss
+    optimizer: Optimizer
+    batch_size: int = Field(ge=1, le=60000)
+    epochs: int = Field(ge=1, le=100000)
     early_stopping: EarlyStopping | None = None
-    train_inputs: Scaling | None = None
-    test_inputs: Scaling | None = None
+    train_inputs: Scaling = "unit"
+    test_inputs: Scaling = "unit"
+    probes: Probes | None = None
 
     @model_validator(mode="after")
-    def _units_positive(self) -> "RunSpec":
-        if self.hidden is not None and any(u < 1 for u in self.hidden):
-            raise ValueError(f"hidden layer sizes must be >= 1, got {self.hidden}")
-        if isinstance(self.activation, list) and self.hidden is not None \
-                and len(self.activation) != len(self.hidden):
+    def _consistent(self) -> "MlpRun":
+        if isinstance(self.activation, list) and len(self.activation) != len(self.hidden):
             raise ValueError(f"activation list has {len(self.activation)} entries "
                              f"for {len(self.hidden)} hidden layers")
+        task = TASKS[self.task]
+        if self.loss not in task.losses:
+            raise ValueError(f"loss {self.loss!r} is not allowed for task {self.task}: "
+                             f"use {' or '.join(task.losses)}")
+        weights = mlp_weights(task.inputs, self.hidden, task.outputs)
+        if self.probes and self.probes.hessian and weights > HESSIAN_MAX:
+            raise ValueError(f"probes.hessian needs a model of at most {HESSIAN_MAX} weights; "
+                             f"this one has {weights}")
         return self
 
 
-REQUIRED_RUN_KEYS = ("hidden", "activation", "loss", "optimizer", "batch_size", "epochs")
-RUN_FALLBACKS: dict[str, Any] = {"dropout": 0.0, "early_stopping": None,
-                                 "train_inputs": "unit", "test_inputs": "unit"}
+def mlp_weights(inputs: int, hidden: list[int], outputs: int) -> int:
+    """Weights and biases of a dense network ``inputs → hidden... → outputs``."""
+    sizes = [inputs, *hidden, outputs]
+    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+
+
+RUN_KINDS: dict[str, type[Strict]] = {"mlp": MlpRun}
 
 
 class Study(Strict):
     id: str = Field(pattern=r"^\d{3}$")
     seed_file: str
-    title: str
+    title: str = Field(min_length=1, max_length=300)
     authors: list[str]
     tables: list[str]
-    published: str = Field(description="file under params/published/")
+    published: str | None = Field(None, description="file under params/published/; none for "
+                                  "a study of your own with nothing published to compare")
 
 
 class Data(Strict):
-    task: Task = "digits"
+    task: TaskName = "digits"
     validation_split: float = Field(0.0, ge=0, lt=1)
     train_samples: int | None = Field(None, ge=10, le=60000)
     test_samples: int | None = Field(None, ge=10, le=10000)
@@ -94,7 +193,8 @@ class Profile(Strict):
     train_samples: int = Field(4000, ge=10, le=60000)
     test_samples: int = Field(2000, ge=10, le=10000)
     max_epochs: int = Field(2, ge=1, le=100)
-    seeds: list[int] = Field(default_factory=lambda: [0, 1], min_length=1)
+    seeds: list[Annotated[int, Field(ge=0, lt=2**32)]] = Field(default_factory=lambda: [0, 1],
+                                                               min_length=1)
 
 
 class Assumption(Strict):
@@ -105,10 +205,12 @@ class Assumption(Strict):
 class Params(Strict):
     experiment: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     study: Study
-    seeds: list[int] = Field(min_length=3)
+    seeds: list[Annotated[int, Field(ge=0, lt=2**32)]] = Field(min_length=3)
     data: Data = Data()
-    defaults: RunSpec = RunSpec()
-    configurations: list[RunSpec] = Field(min_length=1)
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    configurations: list[dict[str, Any]] = Field(min_length=1)
+    analyses: list[str] = Field(default_factory=list, description="study-specific analyses "
+                                "(mnistlab.studies) shown after the generic sections")
     profiles: dict[Literal["quick"], Profile] = Field(default_factory=dict)
     assumptions: list[Assumption] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -118,7 +220,7 @@ class ParamsError(ValueError):
     """A params file that cannot be run; the message says where and what is allowed."""
 
 
-def _allowed(model: type[BaseModel], loc: tuple) -> str:
+def _allowed(model: Any, loc: tuple) -> str:
     """Describe the keys allowed at ``loc`` so a typo's message lists the right spelling."""
     current: Any = model
     for part in loc[:-1]:
@@ -126,10 +228,10 @@ def _allowed(model: type[BaseModel], loc: tuple) -> str:
             continue
         field = current.model_fields.get(part)
         if field is None:
-            break
-        annotation = field.annotation
-        candidates = [a for a in _flatten(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
-        current = candidates[0] if candidates else annotation
+            continue
+        candidates = [a for a in _flatten(field.annotation)
+                      if isinstance(a, type) and issubclass(a, BaseModel)]
+        current = candidates[0] if candidates else field.annotation
     if isinstance(current, type) and issubclass(current, BaseModel):
         return "allowed keys: " + ", ".join(current.model_fields)
     return ""
@@ -142,39 +244,39 @@ def _flatten(annotation: Any) -> list[Any]:
     return [leaf for arg in args for leaf in _flatten(arg)]
 
 
+_TYPE_TAGS = {"int", "float", "str", "bool", "none", "function-after", "list", "dict"}
+_UNION_TAGS = {spec.model_fields["name"].annotation.__args__[0] for spec in OPTIMIZER_SPECS}
+
+
 def _dotted(loc: tuple) -> str:
     """``('configurations', 3, 'batch_size')`` → ``configurations[3].batch_size``.
 
-    Pydantic adds the tried union member to a location (``'list[int]'``, ``'int'``); those
-    parts name types, not keys, and are left out.
+    Pydantic adds the tried union member to a location (``'list[int]'``, ``'int'``, an
+    optimizer's name); those parts name types, not keys, and are left out.
     """
     text = ""
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif "[" not in part and part not in _TYPE_TAGS:
+        elif "[" not in part and part not in _TYPE_TAGS and part not in _UNION_TAGS:
             text += ("." if text else "") + part
     return text
 
 
-_TYPE_TAGS = {"int", "float", "str", "bool", "none", "function-after"}
-
-
-def _format(path: Path, error: ValidationError) -> str:
-    lines = [f"{path}: invalid params ({error.error_count()} problem(s))"]
-    seen = set()
+def _messages(error: ValidationError, model: Any, prefix: tuple = ()) -> list[str]:
+    lines = []
     for item in error.errors():
-        key = _dotted(item["loc"])
-        if key in seen:
-            continue
-        seen.add(key)
+        loc = prefix + tuple(item["loc"])
+        if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc += (item["ctx"]["discriminator"].strip("'"),)
+        key = _dotted(loc)
         if item["type"] == "extra_forbidden":
-            lines.append(f"  key '{key}': unknown key; {_allowed(Params, item['loc'])}")
+            lines.append(f"key '{key}': unknown key; {_allowed(model, tuple(item['loc']))}")
+        elif item["type"] == "missing":
+            lines.append(f"key '{key}': missing (set it here or in defaults)")
         else:
-            value = item.get("input")
-            shown = "(missing)" if item["type"] == "missing" else repr(value)
-            lines.append(f"  key '{key}': value {shown} is not allowed: {item['msg']}")
-    return "\n".join(lines)
+            lines.append(f"key '{key}': value {item.get('input')!r} is not allowed: {item['msg']}")
+    return list(dict.fromkeys(lines))
 
 
 def _lookup(raw: dict, dotted: str) -> Any:
@@ -187,10 +289,14 @@ def _lookup(raw: dict, dotted: str) -> Any:
     return node
 
 
-def published_path(params_path: str | Path, params: Params) -> Path:
+def published_path(params_path: str | Path, params: Params) -> Path | None:
     """The study's published tables: ``params/published/`` beside the params file's folder,
     or, for a params file kept elsewhere (a copy handed out as a lab), the project's own."""
+    from .paths import project_root
+
     name = params.study.published
+    if name is None:
+        return None
     beside = Path(params_path).resolve().parent.parent / "published" / name
     if beside.is_file():
         return beside
@@ -211,13 +317,18 @@ def load_params(path: str | Path) -> Params:
     try:
         params = Params.model_validate(raw)
     except ValidationError as error:
-        raise ParamsError(_format(path, error)) from None
+        lines = _messages(error, Params)
+        raise ParamsError(f"{path}: invalid params ({len(lines)} problem(s))\n  "
+                          + "\n  ".join(lines)) from None
     problems = [_check_assumption(raw, a.key) for a in params.assumptions]
-    problems += [_check_run(i, run) for i, run in enumerate(resolve_runs(params, strict=False))]
+    problems += _check_analyses(params)
+    problems += [line for index in range(len(params.configurations))
+                 for line in _check_run(params, index)]
     problems += _check_names(params)
-    problems = [p for p in problems if p]
+    problems = list(dict.fromkeys(p for p in problems if p))
     if problems:
-        raise ParamsError(f"{path}: invalid params\n  " + "\n  ".join(problems))
+        raise ParamsError(f"{path}: invalid params ({len(problems)} problem(s))\n  "
+                          + "\n  ".join(problems))
     return params
 
 
@@ -229,41 +340,70 @@ def _check_assumption(raw: dict, key: str) -> str:
     return ""
 
 
-def _check_run(index: int, run: dict) -> str:
-    missing = [k for k in REQUIRED_RUN_KEYS if run.get(k) is None]
-    if missing:
-        return (f"key 'configurations[{index}]': missing {', '.join(missing)} "
-                "(set them in the configuration or in defaults)")
-    if run["task"] == "zero_vs_rest" and run["loss"] not in ("binary_crossentropy", "mean_squared_error"):
-        return (f"key 'configurations[{index}].loss': value {run['loss']!r} is not allowed for task "
-                "zero_vs_rest: use binary_crossentropy or mean_squared_error")
-    if run["task"] == "digits" and run["loss"] == "binary_crossentropy":
-        return (f"key 'configurations[{index}].loss': value 'binary_crossentropy' is not allowed for task "
-                "digits: use categorical_crossentropy or sparse_categorical_crossentropy")
-    return ""
+def _check_analyses(params: Params) -> list[str]:
+    from .studies import ANALYSES
+
+    return [f"key 'analyses': value {name!r} is not allowed: known analyses are "
+            f"{', '.join(sorted(ANALYSES))}" for name in params.analyses if name not in ANALYSES]
+
+
+def _merged(params: Params, index: int) -> dict[str, Any]:
+    run = {**params.defaults, **params.configurations[index]}
+    run.setdefault("name", str(index + 1))
+    run.setdefault("label", run["name"])
+    run["task"] = params.data.task
+    return run
+
+
+def _check_run(params: Params, index: int) -> list[str]:
+    """Messages for configuration ``index`` merged with defaults, each located where the
+    offending key was written."""
+    run = _merged(params, index)
+    kind = run.get("kind", "mlp")
+    model = RUN_KINDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        return [f"key '{_where(params, index, 'kind')}.kind': value {kind!r} is not allowed: "
+                f"use one of {', '.join(RUN_KINDS)}"]
+    try:
+        model.model_validate(run)
+    except ValidationError as error:
+        return [_relocate(line, params, index) for line in _messages(error, model)]
+    return []
+
+
+def _where(params: Params, index: int, key: str) -> str:
+    return "defaults" if key in params.defaults and key not in params.configurations[index] \
+        else f"configurations[{index}]"
+
+
+def _relocate(line: str, params: Params, index: int) -> str:
+    """``key 'loss': ...`` → ``key 'defaults.loss': ...`` or ``key 'configurations[3].loss'``."""
+    key = line.split("'")[1]
+    first = key.split(".")[0].split("[")[0]
+    where = f"configurations[{index}]" if not key else _where(params, index, first)
+    return line.replace(f"key '{key}'", f"key '{where}{'.' + key if key else ''}'", 1)
 
 
 def _check_names(params: Params) -> list[str]:
-    names = [run["name"] for run in resolve_runs(params, strict=False)]
+    names = [_merged(params, i)["name"] for i in range(len(params.configurations))]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     return [f"key 'configurations': duplicate name {n!r}" for n in duplicates]
 
 
-def resolve_runs(params: Params, strict: bool = True) -> list[dict[str, Any]]:
-    """Merge ``defaults`` into each configuration; one plain dict per model to train."""
-    defaults = params.defaults.model_dump(exclude_none=True)
+def resolve_runs(params: Params) -> list[dict[str, Any]]:
+    """Each configuration merged with ``defaults`` and validated: one plain dict per model.
+
+    Unset optional settings are left out, so adding an option to the schema does not change
+    the cache key of runs that do not use it.
+    """
     runs = []
-    for index, config in enumerate(params.configurations):
-        run = {**RUN_FALLBACKS, **defaults, **config.model_dump(exclude_none=True)}
-        run.setdefault("name", str(index + 1))
-        run.setdefault("label", run["name"])
-        run.setdefault("group", "main")
-        if isinstance(run.get("activation"), str) and run.get("hidden") is not None:
-            run["activation"] = [run["activation"]] * len(run["hidden"])
-        run["task"] = params.data.task
-        if strict and _check_run(index, run):
-            raise ParamsError(_check_run(index, run))
-        runs.append(run)
+    for index in range(len(params.configurations)):
+        run = _merged(params, index)
+        spec = RUN_KINDS[run.get("kind", "mlp")].model_validate(run)
+        resolved = spec.model_dump(exclude_none=True)
+        if isinstance(resolved.get("activation"), str):
+            resolved["activation"] = [resolved["activation"]] * len(resolved["hidden"])
+        runs.append(resolved)
     return runs
 
 

@@ -1,12 +1,17 @@
-"""Figures that put measured means (with 95% intervals) beside the published values."""
+"""Figures that put measured means (with both 95% intervals) beside the published values.
+
+Every comparison figure reads the ``compare.agreement`` frame, so a new study's tables are
+plotted without new code: a thick bar is the confidence interval of our mean, a thin one
+the prediction interval for a single run, a red cross the published single run.
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 MEASURED, PUBLISHED = "#1f77b4", "#d62728"
 
@@ -15,33 +20,74 @@ def use_theme() -> None:
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
 
 
-def metric_panels(summary: pd.DataFrame, x: str, metrics: Sequence[tuple[str, str]],
-                  published: pd.DataFrame | None = None, xlabel: str | None = None,
-                  title: str | None = None) -> plt.Figure:
-    """One panel per metric: measured mean ± 95% CI as a line, published values as crosses.
+def _interval_bars(ax: plt.Axes, positions, part: pd.DataFrame, colour, horizontal: bool,
+                   label: str) -> None:
+    """Mean with its CI (thick) and the single-run PI (thin) along one axis."""
+    for column, width, alpha in (("pi", 1.0, 0.45), ("ci", 2.6, 1.0)):
+        half = part[column].fillna(0).to_numpy()
+        kwargs = {"xerr": half} if horizontal else {"yerr": half}
+        xs, ys = (part["mean"], positions) if horizontal else (positions, part["mean"])
+        ax.errorbar(xs, ys, fmt="none", ecolor=colour, elinewidth=width, alpha=alpha, capsize=0, **kwargs)
+    xs, ys = (part["mean"], positions) if horizontal else (positions, part["mean"])
+    ax.plot(xs, ys, "o" if horizontal else "o-", color=colour, label=label)
 
-    ``metrics`` pairs our metric name with the published column name (or "" if unpublished).
-    """
+
+def agreement_lines(frame: pd.DataFrame, table: str, xlabel: str, title: str | None = None
+                    ) -> plt.Figure:
+    """One panel per compared column of ``table``, its row keys along x (an ordered factor
+    such as depth or width): measured mean, CI and PI, published crosses."""
     use_theme()
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.6), squeeze=False)
-    for ax, (metric, pub_col) in zip(axes[0], metrics):
-        ax.errorbar(summary[x], summary[f"{metric}_mean"], yerr=summary[f"{metric}_ci"].fillna(0),
-                    color=MEASURED, marker="o", capsize=3, label="measured (mean ± 95% CI)")
-        if published is not None and pub_col:
-            sns.scatterplot(data=published, x=x, y=pub_col, ax=ax, color=PUBLISHED, marker="X",
-                            s=70, label="published", zorder=3)
-        ax.set_xlabel(xlabel or x)
-        ax.set_ylabel(metric.replace("_", " "))
-        ax.legend(fontsize="small")
+    part = frame[frame["table"] == table]
+    columns = list(dict.fromkeys(part["column"]))
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 3.5), squeeze=False)
+    for ax, column in zip(axes[0], columns):
+        rows = part[part["column"] == column]
+        keys = list(rows["row"])
+        positions = np.arange(len(keys))
+        _interval_bars(ax, positions, rows, MEASURED, False, "measured mean (CI thick, PI thin)")
+        ax.scatter(positions, rows["published"], marker="X", s=70, color=PUBLISHED, zorder=3,
+                   label="published (one run)")
+        ax.set_xticks(positions, keys)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(column.replace("_", " "))
+    axes[0][0].legend(fontsize="small", loc="best")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
+def agreement_dots(frame: pd.DataFrame, column: str, tables: list[str],
+                   title: str | None = None) -> plt.Figure:
+    """Horizontal dots, one row per published row and one dodged dot per table (e.g. the
+    same variants under two losses), with published crosses in the table's colour."""
+    use_theme()
+    part = frame[(frame["column"] == column) & frame["table"].isin(tables)]
+    labels = list(dict.fromkeys(part["row"]))
+    colours = sns.color_palette("deep", len(tables))
+    fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(labels) + 1.6))
+    for offset, table, colour in zip(_offsets(len(tables)), tables, colours):
+        rows = part[part["table"] == table].set_index("row").reindex(labels)
+        ys = np.arange(len(labels)) + offset
+        _interval_bars(ax, ys, rows, colour, True, f"{table}: measured")
+        ax.scatter(rows["published"], ys, marker="X", color=colour, edgecolor="black", s=45,
+                   zorder=3, label=f"{table}: published")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(column.replace("_", " "))
+    # Below the axes, so the legend never covers a point or an interval.
+    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (len(labels) + 4)),
+              ncol=2, frameon=False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def training_curves(results: pd.DataFrame, hue: str, metric: str = "loss",
                     title: str | None = None) -> plt.Figure:
-    """Per-epoch training ``metric`` for every run, coloured by ``hue``, mean line with band."""
+    """Per-epoch ``metric`` (a key of the epoch logs, e.g. ``loss`` or ``val_accuracy``) for
+    every run, coloured by ``hue``: the mean over seeds with its 95% band."""
     use_theme()
     rows = [{"epoch": i + 1, metric: value, hue: row[hue], "seed": row["seed"]}
             for _, row in results.iterrows() for i, value in enumerate(row["history"][metric])]
@@ -49,42 +95,12 @@ def training_curves(results: pd.DataFrame, hue: str, metric: str = "loss",
     fig, ax = plt.subplots(figsize=(7, 3.6))
     sns.lineplot(data=frame, x="epoch", y=metric, hue=hue, errorbar=("ci", 95), ax=ax,
                  palette="viridis", legend="full")
-    ax.set_ylabel(f"training {metric}")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(metric.replace("_", " "))
     if title:
         ax.set_title(title)
-    ax.legend(title=hue, fontsize="small", ncol=2)
-    fig.tight_layout()
-    return fig
-
-
-def variant_dots(summary: pd.DataFrame, metric: str, hue: str, label: str = "label",
-                 published: dict[str, pd.DataFrame] | None = None, published_col: str = "",
-                 title: str | None = None) -> plt.Figure:
-    """Horizontal dot plot: one row per variant, one dodged dot (± 95% CI) per ``hue`` value.
-
-    ``published`` maps each hue value to its published table (matched on ``description``),
-    drawn as crosses in the same colour.
-    """
-    use_theme()
-    labels = list(dict.fromkeys(summary[label]))
-    hues = list(dict.fromkeys(summary[hue]))
-    colours = sns.color_palette("deep", len(hues))
-    fig, ax = plt.subplots(figsize=(8, 0.38 * len(labels) + 1.2))
-    for offset, (value, colour) in zip(_offsets(len(hues)), zip(hues, colours)):
-        part = summary[summary[hue] == value].set_index(label).reindex(labels)
-        ys = [i + offset for i in range(len(labels))]
-        ax.errorbar(part[f"{metric}_mean"], ys, xerr=part[f"{metric}_ci"].fillna(0), fmt="o",
-                    color=colour, capsize=2, label=f"{value} (measured)")
-        if published and value in published:
-            pub = published[value].set_index("description").reindex(labels)[published_col]
-            ax.scatter(pub, ys, marker="X", color=colour, edgecolor="black", s=45, zorder=3,
-                       label=f"{value} (published)")
-    ax.set_yticks(range(len(labels)), labels)
-    ax.invert_yaxis()
-    ax.set_xlabel(metric.replace("_", " "))
-    ax.legend(fontsize="x-small", loc="best")
-    if title:
-        ax.set_title(title)
+    ax.legend(title=hue.replace("_", " "), fontsize="small", ncol=2, loc="center left",
+              bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
 

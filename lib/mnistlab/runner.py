@@ -23,9 +23,11 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import digest, file_digest, project_root, source_digest
+from .cache import digest, file_digest, source_digest
 from .data import load_mnist
 from .params import ParamsError, ProfileName, load_params, published_path
+from .paths import (notebook_path, params_dir, project_root, report_paths, reports_dir, state_dir,
+                    study_build_dir, worker_log)
 from .report import render, write_index
 
 if TYPE_CHECKING:  # sweep imports TensorFlow, which an unchanged report never needs
@@ -53,9 +55,9 @@ def discover(root: Path | None = None, experiment: str | None = None) -> list[Jo
     """Every params file that has a notebook for its experiment folder."""
     root = root or project_root()
     jobs = []
-    for params_path in sorted((root / "params").glob("*/*.yaml")):
+    for params_path in sorted(params_dir(root).glob("*/*.yaml")):
         exp = params_path.parent.name
-        notebook = root / "notebooks" / f"{exp}.py"
+        notebook = notebook_path(exp, root)
         if exp != "published" and notebook.is_file() and experiment in (None, exp):
             jobs.append(Job(exp, params_path, notebook))
     return jobs
@@ -74,27 +76,22 @@ def validate(jobs: list[Job]) -> None:
             problems.append(f"{job.params_path}: key 'experiment': value {params.experiment!r} "
                             f"is not allowed here: the file is in params/{job.experiment}/")
         published = published_path(job.params_path, params)
-        if not published.is_file():
+        if published is not None and not published.is_file():
             problems.append(f"{job.params_path}: key 'study.published': {published} not found")
     if problems:
         raise ParamsError("\n".join(problems))
 
 
-def report_paths(job: Job, root: Path) -> tuple[Path, Path, Path]:
-    base = root / "reports" / job.experiment / job.study
-    return base.with_suffix(".html"), base.with_suffix(".pdf"), base.with_suffix(".json")
-
-
 def report_key(job: Job, profile: str, data_sha: str) -> str:
     params = load_params(job.params_path)
-    published = published_path(job.params_path, params)
-    return digest(file_digest(job.notebook_path, job.params_path, published), source_digest(),
+    inputs = [job.notebook_path, job.params_path, published_path(job.params_path, params)]
+    return digest(file_digest(*[p for p in inputs if p is not None]), source_digest(),
                   data_sha, profile)
 
 
 def hermetic_env(root: Path, mnist_dir: str) -> None:
     """Keep Keras, matplotlib, IPython and Jupyter state out of $HOME; kernels inherit this."""
-    state = root / "build" / "state"
+    state = state_dir(root)
     for var, sub in (("MPLCONFIGDIR", "matplotlib"), ("IPYTHONDIR", "ipython"),
                      ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"), ("KERAS_HOME", "keras")):
         (state / sub).mkdir(parents=True, exist_ok=True)
@@ -106,7 +103,7 @@ def run_job(job: Job, profile: ProfileName, root: Path | None = None, force: boo
     """Execute one study's notebook and render its report unless it is already up to date."""
     root = root or project_root()
     mnist = load_mnist()
-    html_path, pdf_path, manifest_path = report_paths(job, root)
+    html_path, pdf_path, manifest_path = report_paths(job.experiment, job.study, root)
     if not force and up_to_date(job, profile, root):
         return f"{job.name}: up to date ({profile})"
     hermetic_env(root, mnist.folder)
@@ -122,7 +119,7 @@ def run_job(job: Job, profile: ProfileName, root: Path | None = None, force: boo
 
 def up_to_date(job: Job, profile: ProfileName, root: Path) -> bool:
     """Both reports exist and were made from exactly these inputs."""
-    html_path, pdf_path, manifest = report_paths(job, root)
+    html_path, pdf_path, manifest = report_paths(job.experiment, job.study, root)
     if not (manifest.is_file() and html_path.is_file() and pdf_path.is_file()):
         return False
     key = report_key(job, profile, load_mnist().sha256)
@@ -142,7 +139,7 @@ def execute(job: Job, profile: ProfileName, root: Path) -> Path:
     import jupytext
     import papermill
 
-    build = root / "build" / profile / job.experiment / job.study
+    build = study_build_dir(profile, job.experiment, job.study, root)
     build.mkdir(parents=True, exist_ok=True)
     source_copy = build / f"{job.experiment}.ipynb"
     jupytext.write(jupytext.read(job.notebook_path), source_copy)
@@ -189,7 +186,7 @@ def report_all(profile: ProfileName, jobs: int = 1, experiment: str | None = Non
         train_pending(stale, profile, jobs, root)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             results += pool.map(lambda job: _run_in_subprocess(job, profile, jobs, root), stale)
-    write_index(root / "reports")
+    write_index(reports_dir(root))
     return results
 
 
@@ -205,7 +202,7 @@ def pending_tasks(todo: list[Job], profile: ProfileName, root: Path) -> list[Run
     per_study = []
     for job in todo:
         params = load_params(job.params_path)
-        results_dir = root / "build" / profile / job.experiment / job.study
+        results_dir = study_build_dir(profile, job.experiment, job.study, root)
         per_study.append([t for t in plan(params, job.params_path, profile, results_dir) if not t.done])
     return [task for group in zip_longest(*per_study) for task in group if task is not None]
 
@@ -225,7 +222,7 @@ def train_pending(todo: list[Job], profile: ProfileName, jobs: int, root: Path) 
     if not tasks:
         return
     hermetic_env(root, load_mnist().folder)
-    log_path = root / "build" / profile / "train-workers.log"
+    log_path = worker_log(profile, root)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     os.environ["MNISTLAB_THREADS"] = _threads_per_job(jobs)  # inherited by the spawned workers
     print(f"[train] {len(tasks)} runs to train in {jobs} worker processes", flush=True)

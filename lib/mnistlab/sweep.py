@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-import os
+import io
+import json
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from .cache import TRAINING_MODULES, digest, project_root, read_json, source_digest, write_json_atomic
+from .cache import digest, source_digest, write_bytes_atomic, write_json_atomic
 from .data import load_mnist
 from .params import Params, ProfileName, profile_settings, resolve_runs
+from .paths import runs_dir, study_build_dir
 from .training import EpochHook, prepare_arrays, train_run
 
-RUN_COLUMNS = ["name", "label", "group", "hidden", "activation", "dropout", "loss", "optimizer",
-               "batch_size", "epochs", "train_inputs", "test_inputs"]
+RESULT_FIELDS = ("epochs_run", "train_time_s", "parameters", "history")
 
 
 def default_results_dir(params: Params, profile: str, params_path: str | Path) -> Path:
-    build = Path(os.environ.get("MNISTLAB_BUILD", project_root() / "build"))
-    return build / profile / params.experiment / Path(params_path).stem
+    return study_build_dir(profile, params.experiment, Path(params_path).stem)
 
 
 class Progress:
@@ -86,8 +87,30 @@ class RunTask:
     path: Path
 
     @property
+    def probes_path(self) -> Path:
+        return self.path.with_suffix(".npz")
+
+    @property
     def done(self) -> bool:
-        return self.path.is_file()
+        return self.load() is not None
+
+    def load(self) -> dict[str, Any] | None:
+        """The cached result, or None when absent or unreadable (then it is trained again,
+        with a warning naming the file, instead of failing every rerun the same way)."""
+        if not self.path.is_file():
+            return None
+        try:
+            result = json.loads(self.path.read_text())
+            missing = [f for f in RESULT_FIELDS if f not in result]
+            if missing:
+                raise ValueError(f"missing {', '.join(missing)}")
+            if self.run.get("probes") and not self.probes_path.is_file():
+                raise ValueError(f"its probes file {self.probes_path.name} is missing")
+        except (OSError, ValueError) as error:
+            print(f"[cache] {self.path}: unreadable ({error}); training this run again",
+                  file=sys.stderr, flush=True)
+            return None
+        return result
 
 
 def plan(params: Params, params_path: str | Path, profile: ProfileName = "quick",
@@ -95,28 +118,55 @@ def plan(params: Params, params_path: str | Path, profile: ProfileName = "quick"
     """Every (configuration, seed) of the study, in table order, keyed for the cache."""
     settings = profile_settings(params, profile)
     out = Path(results_dir) if results_dir else default_results_dir(params, profile, params_path)
-    data_sha, code_sha = load_mnist().sha256, source_digest(TRAINING_MODULES)
+    data_sha, code_sha = load_mnist().sha256, source_digest(training_only=True)
     label = f"{params.experiment}/{Path(params_path).stem} {profile}"
     tasks = []
     for run in resolve_runs(params):
         for seed in settings["seeds"]:
             key = run_key(run, seed, settings, data_sha, code_sha)
-            path = out / "runs" / f"{_slug(run['name'])}__seed{seed}__{key[:16]}.json"
+            path = runs_dir(out) / f"{_slug(run['name'])}__seed{seed}__{key[:16]}.json"
             tasks.append(RunTask(label, run, seed, settings, params.data.validation_split, key,
                                  path))
     return tasks
 
 
 def train_task(task: RunTask, on_epoch: EpochHook | None = None) -> dict[str, Any]:
-    """Train one task and store its result atomically (an interrupted sweep resumes here)."""
+    """Train one task and store its result atomically (an interrupted sweep resumes here).
+
+    Probe arrays go to ``<run>.npz`` first, then the JSON: a run is cached only once both
+    exist, and a changed key invalidates both together.
+    """
     settings = task.settings
     arrays = prepare_arrays(task.run["task"], task.run["train_inputs"], task.run["test_inputs"],
                             settings["train_samples"], settings["test_samples"],
                             task.validation_split)
     result = train_run(task.run, task.seed, arrays, settings["max_epochs"], on_epoch=on_epoch)
-    result.update(seed=task.seed, key=task.key, **{c: task.run.get(c) for c in RUN_COLUMNS})
+    probes = result.pop("probes")
+    if probes:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **probes)
+        write_bytes_atomic(task.probes_path, buffer.getvalue())
+    result.update(seed=task.seed, key=task.key, run=task.run,
+                  probes_file=task.probes_path.name if probes else None)
     write_json_atomic(task.path, result)
     return result
+
+
+def run_columns(result: dict[str, Any]) -> dict[str, Any]:
+    """One results row: the run's settings as columns (the one place that flattens them),
+    beside the scores, with the history kept whole for the curves."""
+    run = result.get("run", {})
+    return {**{k: v for k, v in run.items() if k != "probes"}, **{k: v for k, v in result.items()
+                                                                    if k != "run"}}
+
+
+def load_probes(results_dir: str | Path, row: pd.Series | dict[str, Any]) -> dict[str, np.ndarray]:
+    """The arrays a run's probes recorded (``row`` is a row of ``run_sweep``'s frame)."""
+    if not row.get("probes_file"):
+        raise ValueError(f"run {row.get('name')} seed {row.get('seed')} recorded no probes: "
+                         "add a `probes` block to its configuration")
+    with np.load(runs_dir(Path(results_dir)) / row["probes_file"]) as data:
+        return {name: data[name] for name in data.files}
 
 
 def run_sweep(params: Params, params_path: str | Path, profile: ProfileName = "quick",
@@ -132,11 +182,13 @@ def run_sweep(params: Params, params_path: str | Path, profile: ProfileName = "q
     rows = []
     for index, task in enumerate(tasks, 1):
         progress.start_run(index, task.run["name"], task.seed)
-        cached = task.done
-        rows.append(read_json(task.path) if cached else train_task(task, progress.epoch))
+        result = task.load()
+        cached = result is not None
+        rows.append(run_columns(result if cached else train_task(task, progress.epoch)))
         progress.finish_run(cached)
     progress.summary()
     frame = pd.DataFrame(rows)
+    frame.attrs["results_dir"] = str(tasks[0].path.parent.parent)
     frame.drop(columns=["history"]).to_csv(tasks[0].path.parent.parent / "results.csv", index=False)
     return frame
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .training import Arrays, EpochHook, Trainee, _encode, _fixed_batches, fit_group
+from .training import Arrays, EpochHook, Trainee, encode, _fixed_batches, fit_group
 
 
 def train_towers(run: dict[str, Any], seeds: list[int], arrays: Arrays,
@@ -27,10 +27,10 @@ def train_towers(run: dict[str, Any], seeds: list[int], arrays: Arrays,
     trainees = [Trainee.fresh(run, seed, len(arrays.x_train), arrays.x_train.shape[1], epochs,
                               on_epoch) for seed in seeds]
     start = time.perf_counter()
-    fit_group(trainees, arrays.x_train, _encode(arrays.y_train, run["loss"]), run["batch_size"],
+    fit_group(trainees, arrays.x_train, encode(arrays.y_train, run), run["batch_size"],
               epochs)
     wall = time.perf_counter() - start
-    test = _fixed_batches(arrays.x_test, _encode(arrays.y_test, run["loss"]))
+    test = _fixed_batches(arrays.x_test, encode(arrays.y_test, run))
     return [_result(seed, trainee, test, wall) for seed, trainee in zip(seeds, trainees)]
 
 

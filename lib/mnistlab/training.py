@@ -37,6 +37,8 @@ import tensorflow as tf
 
 from .data import load_mnist
 from .models import build_model, compile_model
+from .probes import collect, probes_for
+from .tasks import task as task_named
 
 EVAL_BATCH = 2000
 
@@ -65,12 +67,6 @@ class Arrays:
     y_test: np.ndarray
 
 
-def _labels(y: np.ndarray, task: str) -> np.ndarray:
-    if task == "zero_vs_rest":
-        return (y == 0).astype("float32").reshape(-1, 1)
-    return y.astype("int32")
-
-
 def _scale(x: np.ndarray, scaling: str) -> np.ndarray:
     flat = x.reshape(len(x), -1).astype("float32")
     return flat / np.float32(255.0) if scaling == "unit" else flat
@@ -87,23 +83,24 @@ def prepare_arrays(task: str = "digits", train_inputs: str = "unit", test_inputs
     """
     mnist = load_mnist()
     x_train = _scale(mnist.x_train[:train_samples], train_inputs)
-    y_train = _labels(mnist.y_train[:train_samples], task)
+    labels = task_named(task).labels
+    y_train = labels(mnist.y_train[:train_samples])
     x_val = y_val = None
     if validation_split:
         cut = int(len(x_train) * (1 - validation_split))
         x_train, x_val = x_train[:cut], x_train[cut:]
         y_train, y_val = y_train[:cut], y_train[cut:]
     x_test = _scale(mnist.x_test[:test_samples], test_inputs)
-    y_test = _labels(mnist.y_test[:test_samples], task)
+    y_test = labels(mnist.y_test[:test_samples])
     return Arrays(x_train, y_train, x_val, y_val, x_test, y_test)
 
 
 Engine = Literal["compiled", "plain"]
 
 
-def _encode(y: np.ndarray, loss: str) -> np.ndarray:
-    """Labels as the loss expects them: one-hot rows for categorical cross-entropy."""
-    return np.eye(10, dtype="float32")[y] if loss == "categorical_crossentropy" else y
+def encode(y: np.ndarray, run: dict[str, Any]) -> np.ndarray:
+    """Labels as the run's loss expects them (one-hot rows for categorical cross-entropy)."""
+    return task_named(run["task"]).encode(y, run["loss"])
 
 
 def epoch_orders(n: int, seed: int) -> Iterator[np.ndarray]:
@@ -336,16 +333,20 @@ def train_run(run: dict[str, Any], seed: int, arrays: Arrays, max_epochs: int | 
               engine: Engine = "compiled", on_epoch: EpochHook | None = None) -> dict[str, Any]:
     """Train one model of ``run`` with ``seed``; return its history, timing and test scores.
 
-    ``train_time_s`` is the wall time of the epoch loop alone (with per-epoch validation and
-    the first epoch's tracing), as the studies timed ``fit``.
+    ``train_time_s`` is the wall time of the epoch loop alone (with per-epoch validation, the
+    first epoch's tracing and any probes), as the studies timed ``fit``.  ``probes`` holds
+    the arrays the run's probes recorded (empty without probes).
     """
     epochs = min(run["epochs"], max_epochs) if max_epochs else run["epochs"]
     trainee = Trainee.fresh(run, seed, len(arrays.x_train), arrays.x_train.shape[1], epochs,
                             on_epoch)
     validation = None
     if arrays.x_val is not None:
-        validation = _fixed_batches(arrays.x_val, _encode(arrays.y_val, run["loss"]))
-    y_train = _encode(arrays.y_train, run["loss"])
+        validation = _fixed_batches(arrays.x_val, encode(arrays.y_val, run))
+    y_train = encode(arrays.y_train, run)
+    probes = probes_for(run.get("probes"), arrays.x_train, y_train, run["loss"],
+                        math.ceil(len(y_train) / run["batch_size"]))
+    trainee.callbacks.extend(probes)
     start = time.perf_counter()
     if engine == "plain":
         fit_plain(trainee, arrays.x_train, y_train, run["batch_size"], epochs, validation)
@@ -353,15 +354,11 @@ def train_run(run: dict[str, Any], seed: int, arrays: Arrays, max_epochs: int | 
         fit_group([trainee], arrays.x_train, y_train, run["batch_size"], epochs, validation)
     train_time = time.perf_counter() - start
     model, curves = trainee.model, trainee.history
-    test_loss, test_accuracy = model.evaluate(
-        _fixed_batches(arrays.x_test, _encode(arrays.y_test, run["loss"])), verbose=0)
-    return {
-        "epochs_run": len(curves["loss"]),
-        "train_time_s": train_time,
-        "train_loss": curves["loss"][-1],
-        "train_accuracy": curves["accuracy"][-1],
-        "test_loss": float(test_loss),
-        "test_accuracy": float(test_accuracy),
-        "parameters": int(model.count_params()),
-        "history": curves,
-    }
+    test = model.evaluate(_fixed_batches(arrays.x_test, encode(arrays.y_test, run)), verbose=0,
+                          return_dict=True)
+    result: dict[str, Any] = {"epochs_run": len(curves["loss"]), "train_time_s": train_time,
+                              "parameters": int(model.count_params())}
+    for name in ("loss", *task_named(run["task"]).metrics):
+        result[f"train_{name}"] = curves[name][-1]
+        result[f"test_{name}"] = float(test[name])
+    return {**result, "history": curves, "probes": collect(probes)}

@@ -1,0 +1,60 @@
+"""Where everything lives: the one owner of the project's paths.
+
+``$MNISTLAB_ROOT`` names the project when the runner hands a scratch copy to a child
+process; ``$MNISTLAB_BUILD`` moves ``build/`` (trained runs, executed notebooks, state)
+anywhere, for every command alike.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def project_root() -> Path:
+    """``$MNISTLAB_ROOT``, else the checkout holding ``lib/mnistlab`` (installed editable)."""
+    return Path(os.environ.get("MNISTLAB_ROOT") or PACKAGE_DIR.parents[1])
+
+
+def build_dir(root: Path | None = None) -> Path:
+    """``$MNISTLAB_BUILD``, else ``<root>/build``."""
+    configured = os.environ.get("MNISTLAB_BUILD")
+    return Path(configured) if configured else (root or project_root()) / "build"
+
+
+def study_build_dir(profile: str, experiment: str, study: str, root: Path | None = None) -> Path:
+    """One study's executed notebook, ``results.csv`` and ``runs/`` (the per-run cache)."""
+    return build_dir(root) / profile / experiment / study
+
+
+def runs_dir(results_dir: Path) -> Path:
+    return Path(results_dir) / "runs"
+
+
+def state_dir(root: Path | None = None) -> Path:
+    """Keras, matplotlib, IPython and Jupyter state, kept out of ``$HOME``."""
+    return build_dir(root) / "state"
+
+
+def worker_log(profile: str, root: Path | None = None) -> Path:
+    return build_dir(root) / profile / "train-workers.log"
+
+
+def reports_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "reports"
+
+
+def report_paths(experiment: str, study: str, root: Path | None = None) -> tuple[Path, Path, Path]:
+    """The HTML, PDF and manifest of one study's report."""
+    base = reports_dir(root) / experiment / study
+    return base.with_suffix(".html"), base.with_suffix(".pdf"), base.with_suffix(".json")
+
+
+def params_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "params"
+
+
+def notebook_path(experiment: str, root: Path | None = None) -> Path:
+    return (root or project_root()) / "notebooks" / f"{experiment}.py"

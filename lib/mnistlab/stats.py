@@ -1,0 +1,102 @@
+"""Pure statistics over seeds: no plotting, no formatting, no knowledge of any study.
+
+Two intervals answer two questions, and reports show both:
+
+* the **confidence interval of the mean** (mean ± t·s/√n) says where the average of many runs
+  lies; it shrinks as seeds are added;
+* the **prediction interval for a single run** (mean ± t·s·√(1 + 1/n)) says where one more
+  run would land with 95% probability.  Every published number is one run, so it is the
+  yardstick for "reproduced": a published value inside it is what one of our runs could
+  have given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Mean, sample standard deviation and the two 95% half-widths of finite values."""
+
+    n: int
+    mean: float
+    sd: float
+    ci: float  # half-width of the confidence interval of the mean
+    pi: float  # half-width of the prediction interval for one more run
+
+    def inside_pi(self, value: float) -> bool:
+        return bool(self.n > 1 and abs(value - self.mean) <= self.pi)
+
+    def inside_ci(self, value: float) -> bool:
+        return bool(self.n > 1 and abs(value - self.mean) <= self.ci)
+
+
+def spread(values: Any, level: float = LEVEL) -> Spread:
+    """Both intervals of the finite values; NaN half-widths with fewer than two values.
+
+    A diverged run's NaN is left out here; callers count it through ``n``.
+    """
+    data = np.asarray(values, dtype=float)
+    data = data[np.isfinite(data)]
+    n = len(data)
+    if n == 0:
+        return Spread(0, float("nan"), float("nan"), float("nan"), float("nan"))
+    if n == 1:
+        return Spread(1, float(data[0]), float("nan"), float("nan"), float("nan"))
+    sd = float(data.std(ddof=1))
+    t = float(stats.t.ppf(0.5 + level / 2, n - 1))
+    return Spread(n, float(data.mean()), sd, t * sd / np.sqrt(n), t * sd * np.sqrt(1 + 1 / n))
+
+
+def mean_ci(values: Any, level: float = LEVEL) -> tuple[float, float, int]:
+    """Mean, half-width of its Student-t confidence interval, and the number of finite values."""
+    s = spread(values, level)
+    return s.mean, s.ci, s.n
+
+
+def summarise(results: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:
+    """One row per group with ``<metric>_mean``, ``_ci``, ``_pi``, ``_n`` (runs with a finite
+    value: a diverged run's NaN loss is left out, and counted here) and ``seeds``."""
+    rows = []
+    for keys, group in results.groupby(by, sort=False):
+        row: dict[str, Any] = dict(zip(by, keys if isinstance(keys, tuple) else (keys,)))
+        for metric in metrics:
+            s = spread(group[metric])
+            row.update({f"{metric}_mean": s.mean, f"{metric}_ci": s.ci, f"{metric}_pi": s.pi,
+                        f"{metric}_n": s.n})
+        row["seeds"] = len(group)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def paired_difference(results: pd.DataFrame, key: str, left: str, right: str, metric: str,
+                      on: str = "label") -> pd.DataFrame:
+    """Per ``on`` value: mean ± 95% CI over seeds of (left − right) for ``metric``, paired by seed.
+
+    ``left``/``right`` are values of ``key`` (e.g. two groups).  Pairing by seed removes the
+    seed-to-seed spread both sides share (same initial weights and data order), so the
+    interval is about the difference itself.
+    """
+    a = results[results[key] == left].set_index([on, "seed"])[metric]
+    b = results[results[key] == right].set_index([on, "seed"])[metric]
+    diff = (a - b).dropna().reset_index()
+    rows = []
+    for label, group in diff.groupby(on, sort=False):
+        s = spread(group[metric])
+        rows.append({on: label, "mean": s.mean, "ci": s.ci, "seeds": s.n,
+                     "excludes_zero": bool(s.n > 1 and abs(s.mean) > s.ci)})
+    return pd.DataFrame(rows)
+
+
+def spearman(x: Any, y: Any) -> tuple[float, float]:
+    """Spearman's ρ and its two-sided p-value (NaN when either side is constant)."""
+    rho, p_value = stats.spearmanr(x, y)
+    return float(rho), float(p_value)

@@ -1,0 +1,36 @@
+"""Study 000 (Rim & Shin, depth): the one claim its conclusion makes, tested on our runs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import analysis
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..lab import Study
+
+
+@analysis("000.depth_claim")
+def depth_claim(study: "Study", results: "pd.DataFrame") -> list[Any]:
+    """"An increase in the number of hidden layers does not always guarantee an improvement in
+    performance": supported when no deeper network beats a shallower one significantly, i.e.
+    test accuracy does not rise significantly with depth."""
+    from ..stats import spearman, summarise
+
+    runs = results.assign(hidden_layers=results["hidden"].map(len))
+    rho, p_value = spearman(runs["hidden_layers"], runs["test_accuracy"])
+    summary = summarise(runs, ["hidden_layers"], ["test_accuracy"])
+    best = summary.loc[summary["test_accuracy_mean"].idxmax()]
+    rises = p_value < 0.05 and rho > 0
+    verdict = ("is **not supported** here: test accuracy rises with depth"
+               if rises else "is **supported** here: test accuracy does not rise significantly "
+               "with depth")
+    return [
+        "### The study's conclusion",
+        f"The study concludes that more hidden layers do not always improve performance. This "
+        f"{verdict} (Spearman ρ = {rho:+.2f}, p = {p_value:.2g} over {len(runs)} runs); the best "
+        f"mean test accuracy is at {int(best['hidden_layers'])} hidden layer(s), "
+        f"{best['test_accuracy_mean']:.4f} ± {best['test_accuracy_ci']:.4f} (95% CI of the mean).",
+    ]
