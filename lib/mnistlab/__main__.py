@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from .cluster import TrainingFailed
 from .data import MnistNotFound
 from .params import ParamsError
 from .runner import Job, discover, report_all, run_job, validate
@@ -21,7 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("experiment")
     run.add_argument("--params", type=Path, help="one params file (default: all of the experiment's)")
     report = sub.add_parser("report", help="run every registered study and write reports/index.html")
-    report.add_argument("--jobs", type=int, default=1, help="studies run concurrently (default 1)")
+    report.add_argument("--jobs", type=int, default=1,
+                        help="local Dask worker processes training uncached runs, and studies "
+                        "rendered at once (default 1: everything in this process)")
+    report.add_argument("--scheduler", default=None,
+                        help="address of an existing Dask scheduler (tcp://host:8786) to train "
+                        "on instead of a local cluster; default $MNISTLAB_SCHEDULER")
     for command in (run, report):
         command.add_argument("--profile", choices=["quick", "full"], default="full")
         command.add_argument("--force", action="store_true", help="re-execute even if up to date")
@@ -55,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(run_job(job, args.profile, force=args.force), flush=True)
             write_index(reports_dir())
         else:
-            for line in report_all(args.profile, args.jobs, force=args.force):
+            for line in report_all(args.profile, args.jobs, force=args.force,
+                                   scheduler=args.scheduler):
                 print(line, flush=True)
     except ParamsError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -63,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     except MnistNotFound as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
+    except TrainingFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are kept in the cache; run the same command to resume",
+              file=sys.stderr)
+        return 130
     return 0
 
 
