@@ -36,7 +36,7 @@ def _pdf_has_image(path: Path) -> bool:
 
 
 def test_depth_report_holds_both_tables_with_the_published_values(project):
-    html = (project / "reports/depth/000_rim_shin.html").read_text()
+    html = (project / "reports/quick/depth/000_rim_shin.html").read_text()
     assert "QUICK PREVIEW PROFILE" in html
     assert "Table 1. Hidden layer changes by number of layers" in html
     assert "Table 2. Loss and accuracy by data" in html
@@ -51,7 +51,7 @@ def test_depth_report_holds_both_tables_with_the_published_values(project):
 
 
 def test_loss_report_holds_figures_4_and_5_with_every_published_row(project):
-    html = (project / "reports/loss/001_chu.html").read_text()
+    html = (project / "reports/quick/loss/001_chu.html").read_text()
     assert "QUICK PREVIEW PROFILE" in html
     published = load_published(REPO / "params/published/001_chu.yaml")
     for name in ("figure4", "figure5"):
@@ -66,10 +66,10 @@ def test_loss_report_holds_figures_4_and_5_with_every_published_row(project):
 
 @pytest.mark.parametrize("report", ["depth/000_rim_shin", "loss/001_chu"])
 def test_pdf_exists_with_the_figures(project, report):
-    pdf = project / f"reports/{report}.pdf"
+    pdf = project / f"reports/quick/{report}.pdf"
     assert pdf.read_bytes().startswith(b"%PDF") and _pdf_has_image(pdf)
     index = (project / "reports/index.html").read_text()
-    assert f'href="{report}.pdf"' in index and "quick" in index
+    assert f'href="quick/{report}.pdf"' in index and "quick" in index
 
 
 def test_results_file_has_every_configuration_and_seed(project):
@@ -82,7 +82,7 @@ def test_results_file_has_every_configuration_and_seed(project):
 
 
 def test_unchanged_rerun_is_instant_and_trains_nothing(project):
-    manifest = project / "reports/depth/000_rim_shin.json"
+    manifest = project / "reports/quick/depth/000_rim_shin.json"
     before = json.loads(manifest.read_text())
     started = time.perf_counter()
     lines = report_all("quick", jobs=2, root=project)
@@ -97,5 +97,5 @@ def test_changed_notebook_reexecutes_but_reuses_trained_runs(project):
     runs = sorted((project / "build/quick/depth/000_rim_shin/runs").glob("*.json"))
     stamps = [p.stat().st_mtime_ns for p in runs]
     report_all("quick", root=project, experiment="depth")
-    assert "The machine" in (project / "reports/depth/000_rim_shin.html").read_text()
+    assert "The machine" in (project / "reports/quick/depth/000_rim_shin.html").read_text()
     assert [p.stat().st_mtime_ns for p in runs] == stamps, "no run was retrained"

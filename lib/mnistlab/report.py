@@ -95,7 +95,8 @@ def render(executed: Path, html_path: Path, pdf_path: Path, title: str) -> None:
 
 def write_index(reports_dir: Path) -> Path:
     """``reports/index.html``: every rendered report with its profile, date and run time."""
-    entries = [json.loads(p.read_text()) for p in sorted(reports_dir.glob("*/*.json"))]
+    manifests = sorted(reports_dir.glob("*/*.json")) + sorted(reports_dir.glob("quick/*/*.json"))
+    entries = [json.loads(p.read_text()) for p in manifests]
     rows = "\n".join(_index_row(entry) for entry in entries) or \
         '<tr><td colspan="5">No reports yet: run <code>make report</code>.</td></tr>'
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>mnistlab reports</title>
@@ -103,7 +104,8 @@ def write_index(reports_dir: Path) -> Path:
 text-align:left;border-bottom:1px solid #ddd}}.quick{{color:#b00;font-weight:bold}}</style></head>
 <body><h1>mnistlab reports</h1><p>Each report sets our measured numbers (mean ± 95% CI over
 seeds) beside the published ones. Reports marked <span class="quick">quick</span> are previews
-on a small subset, not reproductions.</p>
+on a small subset, not reproductions; they are kept apart, in <code>quick/</code>, so a preview
+never replaces a full report.</p>
 <table><tr><th>experiment</th><th>study</th><th>report</th><th>profile</th><th>rendered</th></tr>
 {rows}</table></body></html>"""
     index = reports_dir / "index.html"
@@ -112,7 +114,8 @@ on a small subset, not reproductions.</p>
 
 
 def _index_row(entry: dict[str, Any]) -> str:
-    link = f"{entry['experiment']}/{entry['study']}"
+    preview = "quick/" if entry["profile"] == "quick" else ""
+    link = f"{preview}{entry['experiment']}/{entry['study']}"
     css = ' class="quick"' if entry["profile"] == "quick" else ""
     return (f"<tr><td>{html.escape(entry['experiment'])}</td><td>{html.escape(entry['title'])}</td>"
             f'<td><a href="{link}.html">HTML</a> · <a href="{link}.pdf">PDF</a></td>'

@@ -102,7 +102,7 @@ def run_job(job: Job, profile: ProfileName, root: Path | None = None, force: boo
     """Execute one study's notebook and render its report unless it is already up to date."""
     root = root or project_root()
     mnist = load_mnist()
-    html_path, pdf_path, manifest_path = report_paths(job.experiment, job.study, root)
+    html_path, pdf_path, manifest_path = report_paths(job.experiment, job.study, root, profile)
     if not force and up_to_date(job, profile, root):
         return f"{job.name}: up to date ({profile})"
     hermetic_env(root, mnist.folder)
@@ -113,12 +113,12 @@ def run_job(job: Job, profile: ProfileName, root: Path | None = None, force: boo
     seconds = time.perf_counter() - started
     _write_manifest(manifest_path, job, params.study.title, profile,
                     report_key(job, profile, mnist.sha256), seconds)
-    return f"{job.name}: rendered {html_path.relative_to(root)} and .pdf in {seconds:.0f} s ({profile})"
+    return f"{job.name}: rendered {html_path.relative_to(reports_dir(root).parent)} and .pdf in {seconds:.0f} s ({profile})"
 
 
 def up_to_date(job: Job, profile: ProfileName, root: Path) -> bool:
     """Both reports exist and were made from exactly these inputs."""
-    html_path, pdf_path, manifest = report_paths(job.experiment, job.study, root)
+    html_path, pdf_path, manifest = report_paths(job.experiment, job.study, root, profile)
     if not (manifest.is_file() and html_path.is_file() and pdf_path.is_file()):
         return False
     key = report_key(job, profile, load_mnist().sha256)
