@@ -40,7 +40,7 @@ results_dir = ""
 # %%
 from IPython.display import Markdown, display
 
-from mnistlab import conclusions, plots, stats
+from mnistlab import conclusions, plots, stats, style
 from mnistlab.lab import environment, start
 
 study = start(params_file, profile)
@@ -55,10 +55,11 @@ study.show_settings()
 
 # %% [markdown]
 # ## 3. Train
-# Finished runs are cached, so re-running this cell (or the whole notebook) only trains what
-# is missing.
+# One progress line per epoch while training; when it is done they give way to a summary of
+# what ran. Finished runs are cached, so re-running this cell (or the whole notebook) only
+# trains what is missing.
 
-# %% tags=["remove_output"]
+# %%
 results = study.run(results_dir)
 
 # %%
@@ -78,8 +79,8 @@ study.show_tables(agreement)
 # time, not wall time: wall time also measures whatever else ran on the machine.
 
 # %%
-stats.summarise(results, ["hidden_layers"], ["epochs_run", "epoch_cpu_s"]).set_index("hidden_layers")[
-    ["epochs_run_mean", "epochs_run_ci", "epoch_cpu_s_mean", "epoch_cpu_s_ci"]].round(2).T
+style.summary_table(stats.summarise(results, ["hidden_layers"], ["epochs_run", "epoch_cpu_s"]),
+                    "hidden_layers", {"epochs_run": 1, "epoch_cpu_s": 2})
 
 # %% [markdown]
 # ## 5. Figures — published and measured, by depth

@@ -22,10 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
-import tensorflow as tf
 
+from .backend import keras, tf
 from .cache import write_bytes_atomic
 from .models import build_model, compile_model
 from .towers import train_towers

@@ -58,7 +58,7 @@ def agreement_lines(frame: pd.DataFrame, table: str, xlabel: str, title: str | N
 
 
 def agreement_dots(frame: pd.DataFrame, column: str, tables: list[str],
-                   title: str | None = None) -> plt.Figure:
+                   title: str | None = None, names: dict[str, str] | None = None) -> plt.Figure:
     """Horizontal dots, one row per published row and one dodged dot per table (e.g. the
     same variants under two losses), with published crosses in the table's colour."""
     use_theme()
@@ -66,12 +66,14 @@ def agreement_dots(frame: pd.DataFrame, column: str, tables: list[str],
     labels = list(dict.fromkeys(part["row"]))
     colours = sns.color_palette("deep", len(tables))
     fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(labels) + 1.6))
+    names = names or {}
     for offset, table, colour in zip(_offsets(len(tables)), tables, colours):
         rows = part[part["table"] == table].set_index("row").reindex(labels)
         ys = np.arange(len(labels)) + offset
-        _interval_bars(ax, ys, rows, colour, True, f"{table}: measured")
+        name = names.get(table, table)
+        _interval_bars(ax, ys, rows, colour, True, f"{name}: measured")
         ax.scatter(rows["published"], ys, marker="X", color=colour, edgecolor="black", s=45,
-                   zorder=3, label=f"{table}: published")
+                   zorder=3, label=f"{name}: published")
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlabel(column.replace("_", " "))

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .cache import write_bytes_atomic
+from .paths import PACKAGE_DIR
+
+TEMPLATES = PACKAGE_DIR / "templates"  # "report": JupyterLab's page without CDN scripts
 
 PRINT_CSS = """
 <style>
@@ -21,24 +24,31 @@ PRINT_CSS = """
         @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; } }
 @page wide { size: A4 landscape; margin: 10mm; }
 div.wide { page: wide; }
-div.wide table { font-size: 6.5pt !important; }
-div.wide th { white-space: normal !important; }
-div.wide tbody th { min-width: 32mm; max-width: 42mm; text-align: left !important; }
 .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child,
 .jp-OutputArea-output { display: block !important; }
+/* Tables: body-size type, grouped headers centred over their columns. */
+.jp-RenderedHTMLCommon table { font-size: 0.92em !important; border-collapse: collapse; }
+.jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { padding: 2px 6px !important;
+  white-space: nowrap; }
+.jp-RenderedHTMLCommon thead th { text-align: center !important; vertical-align: bottom; }
+.jp-RenderedHTMLCommon tbody th { text-align: left !important; }
+/* Narrow screens: a wide table or output scrolls in its own box instead of being clipped. */
+.jp-OutputArea-output, div.wide { overflow-x: auto; max-width: 100%; }
+.jp-OutputArea-output pre { white-space: pre-wrap; }
+.jp-OutputArea-output img { max-width: 100%; height: auto; }
+blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0; padding: 4px 10px; }
 @media print {
   body { font-size: 9.5pt; }
   .jp-Notebook, .jp-Cell, .jp-OutputArea-output { padding: 0 !important; margin: 0 !important; }
   .jp-OutputArea-output { overflow: visible !important; }
-  .jp-RenderedHTMLCommon table { font-size: 7pt !important; table-layout: auto !important;
+  .jp-RenderedHTMLCommon table { font-size: 8pt !important; table-layout: auto !important;
                                  margin-left: 0 !important; page-break-inside: avoid; }
+  div.wide table { font-size: 7.5pt !important; }
+  div.wide th { white-space: normal !important; }
+  div.wide tbody th { min-width: 30mm; max-width: 42mm; white-space: normal !important; }
   img { max-width: 100% !important; page-break-inside: avoid; }
   h1, h2, h3 { page-break-after: avoid; }
 }
-.jp-OutputArea-output table { border-collapse: collapse; }
-.jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { padding: 1px 4px !important; white-space: nowrap; }
-.jp-OutputArea-output pre { white-space: pre-wrap; }
-blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0; padding: 4px 10px; }
 </style>
 """
 
@@ -56,7 +66,8 @@ def _exporter():
                 cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
             return cell, resources
 
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell"},
                                  remove_all_outputs_tags={"remove_output"})

@@ -202,6 +202,7 @@ def run_sweep(params: Params, params_path: str | Path, profile: ProfileName = "q
     progress.summary()
     frame = pd.DataFrame(rows)
     frame.attrs["results_dir"] = str(tasks[0].path.parent.parent)
+    frame.attrs["cached_runs"] = progress.cached_runs
     frame.drop(columns=["history"]).to_csv(tasks[0].path.parent.parent / "results.csv", index=False)
     return frame
 

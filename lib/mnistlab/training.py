@@ -32,10 +32,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Iterator, Literal
 
-import keras
 import numpy as np
-import tensorflow as tf
 
+from .backend import keras, tf
 from .data import load_mnist
 from .models import build_model, compile_model
 from .probes import collect, probes_for
