@@ -30,28 +30,20 @@ PER_100 = 100 * 100       # slope per epoch of a fraction -> percentage points p
 @analysis("004.figure2_claims")
 def figure2_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Every claim of Section V.A against our runs: one table row per claim, then details."""
-    import pandas as pd
-
     from .. import curves
 
     if "val_loss_roughness" not in results:
         rows = curves.training_rows(study.settings, study.params.data.validation_split)
         results = curves.with_statistics(results, rows)
-    checks = [_divergence(results), _overfits_sooner(results), _quick_accuracy(results),
-              _largest_ends_near(study, results), _largest_not_converged(results),
-              _too_few_updates(results), _smoother(results), _test_like_validation(results),
-              _recommendation(results)]
-    table = pd.DataFrame([{"claim (Section V.A)": c["claim"], "what we measured": c["evidence"],
-                           "verdict": c["verdict"]} for c in checks])
-    table.index = range(1, len(table) + 1)
-    supported = sum(c["verdict"] == "supported" for c in checks)
+    table = claims(study, results)
+    supported = int((table["verdict"] == "supported").sum())
     return [
         "### Section V.A's claims, tested",
         "Each statement of the study about Figure 2 is decided by the statistic shown beside it "
         "(means ± 95% CI over seeds; Spearman's ρ over all runs; a trend counts at p < "
         f"{ALPHA}). Batch sizes are ours where the study names none (see *Assumptions*).",
         _html_table(table),
-        f"**{supported} of {len(checks)} claims are supported** by these runs; the others are "
+        f"**{supported} of {len(table)} claims are supported** by these runs; the others are "
         "qualified in the table.",
         "#### Training and validation accuracy in the second half of training",
         "Slopes of a least-squares line over the second half of the epochs, in percentage "
@@ -59,6 +51,21 @@ def figure2_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
         "validation accuracy is what the study calls over-fitting.",
         _divergence_table(results),
     ]
+
+
+def claims(study: "Study", results: "pd.DataFrame") -> "pd.DataFrame":
+    """One row per claim: the study's words, what we measured, and the verdict it implies.
+    ``results`` must carry the columns of ``curves.with_statistics``."""
+    import pandas as pd
+
+    checks = [_divergence(results), _overfits_sooner(results), _quick_accuracy(results),
+              _largest_ends_near(study, results), _largest_not_converged(results),
+              _too_few_updates(results), _smoother(results), _test_like_validation(results),
+              _recommendation(results)]
+    table = pd.DataFrame([{"claim (Section V.A)": c["claim"], "what we measured": c["evidence"],
+                           "verdict": c["verdict"]} for c in checks])
+    table.index = range(1, len(table) + 1)
+    return table
 
 
 def _html_table(frame: "pd.DataFrame") -> Any:
