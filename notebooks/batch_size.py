@@ -87,7 +87,8 @@ grid = plots.curve_grid(results, by="batch_size", title="Accuracy and loss by ep
 # Mean ± 95% CI over seeds. *Roughness* is the mean absolute second difference of the
 # validation loss per epoch over the second half of training (zero for a straight or gently
 # bending curve); *turns* is the share of epochs at which the validation loss changes
-# direction. Wall time is the epoch loop with its per-epoch validation, on this machine.
+# direction. Wall time is the epoch loop with its per-epoch validation and the first epoch's
+# compilation, on this machine and with whatever else ran on it at the time.
 
 # %%
 curves.table(results, by="batch_size")
