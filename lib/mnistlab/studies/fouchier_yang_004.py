@@ -131,7 +131,7 @@ def _overfits_sooner(results: "pd.DataFrame") -> dict[str, str]:
     return {
         "claim": "With smaller batches there are more weight updates, so over-fitting shows "
                  "sooner.",
-        "evidence": "Validation loss is lowest (over-fitting starts) at epoch "
+        "evidence": "Validation loss is lowest (after it, over-fitting) at epoch "
                     + ", ".join(f"{m:.0f} (batch {b})" for b, m in best.items())
                     + (": later with larger batches" if holds else
                        ": not significantly later with larger batches") + f" ({statistic}).",
@@ -235,7 +235,8 @@ def _too_few_updates(results: "pd.DataFrame") -> dict[str, str]:
                     f"{reference:.3f}; after about as many updates "
                     + ", ".join(f"batch {b} ({u:,} updates) has {loss:.3f}" for b, u, loss in rows)
                     + f": at most {worst:.0%} apart (criterion: within {SAME_PER_UPDATE:.0%}). "
-                    "Per update, the batch sizes learn alike (figure above).",
+                    + ("Per update, these batch sizes learn alike (figure above)." if
+                       worst <= SAME_PER_UPDATE else "Per update, they do not learn alike."),
         "verdict": _verdict(worst <= SAME_PER_UPDATE),
     }
 
