@@ -66,7 +66,7 @@ def test_loss_report_holds_figures_4_and_5_with_every_published_row(project):
 
 
 def test_batch_size_report_has_the_grid_and_a_table_column_per_batch_size(project):
-    html = (project / "reports/batch_size/004_fouchier_yang.html").read_text()
+    html = (project / "reports/quick/batch_size/004_fouchier_yang.html").read_text()
     assert "QUICK PREVIEW PROFILE" in html
     sizes = [run["batch_size"] for run in
              resolve_runs(load_params(REPO / "params/batch_size/004_fouchier_yang.yaml"))]
