@@ -58,3 +58,18 @@ def params_dir(root: Path | None = None) -> Path:
 
 def notebook_path(experiment: str, root: Path | None = None) -> Path:
     return (root or project_root()) / "notebooks" / f"{experiment}.py"
+
+
+def agreement_file(results_dir: str | Path) -> Path:
+    """The agreement frame a notebook computed (``Study.agreement``), read by the runner."""
+    return Path(results_dir) / "agreement.json"
+
+
+def report_notebook(experiment: str, study: str, root: Path | None = None) -> Path:
+    """The executed notebook behind a report, copied beside it so ``reports/`` stands alone."""
+    return reports_dir(root) / experiment / f"{study}.ipynb"
+
+
+def summary_csv(root: Path | None = None) -> Path:
+    """Every published number of every study against ours, one row each (the scorecard)."""
+    return reports_dir(root) / "summary.csv"
