@@ -157,11 +157,10 @@ states none). Hover a table name for its caption.</p>
 def _number_row(r: pd.Series) -> str:
     d = int(r["digits"])
     verdict = VERDICTS[r["verdict"]]
-    key = f"{r['table']}: {r['row']}"
     return (f'<tr class="number" data-verdict="{verdict.name}">'
             f'<td>{escape(str(r["study_id"]))}</td>'
             f'<td title="{_attr(r.get("caption") or "")}">{escape(str(r["table"]))}</td>'
-            f'<td>{escape(str(r["row"]))}</td><td>{escape(str(r["label"]))}</td>'
+            f'<td>{_row_name(r)}</td><td class="nowrap">{escape(str(r["label"]))}</td>'
             f'<td class="num">{_num(r["published"], d)}</td><td class="num">{_num(r["mean"], d)}'
             f'<br><small>n = {int(r["n"])}</small></td>'
             f'<td class="num">{_interval(r["pi_low"], r["pi_high"], d)}</td>'
@@ -169,11 +168,11 @@ def _number_row(r: pd.Series) -> str:
             f'<td class="num">{_num(r["delta"], d, signed=True)}</td>'
             f'<td class="num">{_tolerance(r, d)}</td>'
             f'<td class="verdict v-{verdict.name}" title="{_attr(verdict.meaning)}">'
-            f'{escape(verdict.label)}</td><td>{_explanation(r, key)}</td></tr>')
+            f'{escape(verdict.label)}</td><td>{_explanation(r)}</td></tr>')
 
 
-def _explanation(r: pd.Series, key: str) -> str:
-    if not r["explanation"]:
+def _explanation(r: pd.Series) -> str:
+    if _missing(r["explanation"]):
         return ""
     link = f'<a href="{_attr(r["explanation_link"])}">{escape(str(r["explanation"]))}</a>'
     return link if r["anchor_found"] else link + " <small>(section not found in the report)</small>"
@@ -181,11 +180,15 @@ def _explanation(r: pd.Series, key: str) -> str:
 
 def _tolerance(r: pd.Series, d: int) -> str:
     stated = r["tolerance_stated"]
-    if stated is None or (isinstance(stated, float) and math.isnan(stated)):
+    if _missing(stated):
         return "–"
     if isinstance(stated, str):
         return f"±{escape(stated)} <small>(±{_num(r['tolerance'], d)})</small>"
     return f"±{_num(r['tolerance'], d)}"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _num(value: float, digits: int, signed: bool = False) -> str:
@@ -198,6 +201,17 @@ def _interval(low: float, high: float, digits: int) -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
         return "–"
     return f"[{_num(low, digits)}, {_num(high, digits)}]"
+
+
+def _row_name(r: pd.Series) -> str:
+    """The published key; a bare number gets its column's name ("hidden layers 3")."""
+    row = escape(str(r["row"]))
+    try:
+        float(r["row"])
+    except ValueError:
+        return row
+    key = escape(str(r["key"]).replace("_", " "))
+    return f'<span class="nowrap"><small>{key}</small> {row}</span>' if key else row
 
 
 def _study_name(part: pd.DataFrame) -> str:
@@ -232,13 +246,15 @@ td,th{padding:3px 7px;text-align:left;border-bottom:1px solid #ddd;vertical-alig
 thead th{background:#f3f3f3;position:sticky;top:0}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.ci{color:#666}
+.nowrap{white-space:nowrap}
 tr.group th{background:#e8eef7;font-size:105%;padding-top:8px}
 td.verdict{font-weight:bold;white-space:nowrap}
 .quick{color:#c00;font-weight:bold}
 .warning{border-left:4px solid #c00;background:#fff3f3;padding:4px 10px}
 .lead{font-size:105%;max-width:60em}
 .controls{margin:.5em 0;padding:6px;background:#f7f7f7;border:1px solid #ddd}
-.controls label{margin-right:1em;padding:2px 5px;border-radius:3px}
+.controls label{margin-right:1em;padding:2px 5px;border-radius:3px;white-space:nowrap}
+.controls select{max-width:30em}
 .swatch{display:inline-block;width:.9em;height:.9em;margin-right:.4em;vertical-align:-1px}
 svg.overview text{font:12px system-ui,sans-serif}
 footer{margin-top:2em;color:#666;font-size:90%}

@@ -120,7 +120,8 @@ def table_captions(tables: dict[str, PublishedTable]) -> dict[str, dict[str, str
 
 def frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
     """Every manifest's published numbers as one frame: ``SUMMARY_COLUMNS`` plus what the
-    index shows (title, column label, digits, table caption, whether the anchor was found)."""
+    index shows (title, column label, digits, table caption and key column, whether the
+    explanation's anchor was found)."""
     rows = []
     for entry in entries:
         report = f"{entry['experiment']}/{entry['study']}.html"
@@ -129,6 +130,7 @@ def frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
             pi, ci = _float(record["pi"]), _float(record["ci"])
             published, tolerance = _float(record["published"]), _float(record["tolerance"])
             explanation, anchor = record.get("explanation"), record.get("anchor")
+            table = entry.get("tables", {}).get(record["table"], {})
             rows.append({
                 "experiment": entry["experiment"], "study": entry["study"],
                 "study_id": entry.get("study_id", ""), "profile": entry["profile"],
@@ -145,9 +147,9 @@ def frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
                 "explanation_link": (f"{report}#{anchor}" if anchor else report)
                 if explanation else None,
                 "anchor_found": anchor is not None, "digits": int(record.get("digits") or 4),
-                "caption": entry.get("tables", {}).get(record["table"], {}).get("caption", ""),
+                "caption": table.get("caption", ""), "key": table.get("key", ""),
             })
-    columns = SUMMARY_COLUMNS + ["title", "label", "anchor_found", "digits", "caption"]
+    columns = SUMMARY_COLUMNS + ["title", "label", "anchor_found", "digits", "caption", "key"]
     return pd.DataFrame(rows, columns=columns)
 
 
