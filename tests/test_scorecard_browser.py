@@ -205,11 +205,11 @@ def _published_numbers(root: Path) -> dict[tuple[str, str, str, str], float]:
         for name, table in (load_published(path) if path else {}).items():
             if table.compare is None:
                 continue
-            for _, row in table.frame.iterrows():
-                for column in table.compare.columns:
-                    if pd.notna(row[column]):
-                        numbers[(params_path.stem, name, str(row[table.compare.key]), column)] = \
-                            float(row[column])
+            keys = table.frame[table.compare.key].astype(str)  # as compare.agreement reads them
+            for column in table.compare.columns:
+                for key, value in zip(keys, table.frame[column]):
+                    if pd.notna(value):
+                        numbers[(params_path.stem, name, key, column)] = float(value)
     return numbers
 
 
