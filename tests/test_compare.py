@@ -1,12 +1,119 @@
-"""Summaries count diverged runs instead of hiding them."""
+"""The comparison builder and its statistics, on tiny frames whose answers are computed by hand."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from mnistlab import conclusions
-from mnistlab.compare import summarise
+from mnistlab.compare import agreement, counts, side_by_side
+from mnistlab.published import PublishedTable, load_published
+from mnistlab.stats import spread, summarise
+from mnistlab.studies.chu_001 import _scaling_verdict
+
+from .conftest import REPO
+
+T2 = 4.302652729911275  # Student t, 97.5%, 2 degrees of freedom
+
+
+def test_both_intervals_by_hand():
+    s = spread([1.0, 2.0, 3.0])  # mean 2, sd 1
+    assert (s.n, s.mean, s.sd) == (3, 2.0, 1.0)
+    assert s.ci == pytest.approx(T2 / math.sqrt(3))
+    assert s.pi == pytest.approx(T2 * math.sqrt(1 + 1 / 3))
+    assert s.inside_pi(6.9) and not s.inside_ci(6.9)  # 2 + 4.97 > 6.9 > 2 + 2.48
+    assert not s.inside_pi(7.0)
+
+
+def test_one_run_has_no_interval_and_judges_nothing():
+    s = spread([0.5, np.nan])
+    assert s.n == 1 and math.isnan(s.ci) and not s.inside_pi(0.5)
+
+
+def _table(columns: dict, rows: list, compare: dict) -> PublishedTable:
+    from mnistlab.published import CompareSpec
+
+    return PublishedTable("t", "caption", pd.DataFrame(rows, columns=list(columns)), "",
+                          CompareSpec.model_validate(compare))
+
+
+def _runs(values: dict[str, list[float]], metric: str = "test_accuracy") -> pd.DataFrame:
+    return pd.DataFrame([{"name": name, "label": name.upper(), "group": "main", "seed": seed,
+                          metric: value} for name, series in values.items()
+                         for seed, value in enumerate(series)])
+
+
+def test_inside_and_outside_the_prediction_interval():
+    runs = _runs({"a": [0.90, 0.91, 0.92], "b": [0.50, 0.50, 0.50]})
+    table = _table({"model": 0, "accuracy": 0}, [["a", 0.95], ["b", 0.51]],
+                   {"key": "model", "columns": {"accuracy": {"metric": "test_accuracy"}}})
+    frame = agreement(runs, table).set_index("row")
+    assert frame.loc["a", "delta"] == pytest.approx(-0.04)
+    assert bool(frame.loc["a", "inside_pi"]) and not bool(frame.loc["a", "inside_ci"])
+    assert not bool(frame.loc["b", "inside_pi"]), "no spread at all: only 0.50 itself is inside"
+    assert counts(frame) == {"published": 2, "judged": 2, "inside_pi": 1, "inside_ci": 0}
+
+
+def test_percent_columns_are_compared_in_percent():
+    runs = _runs({"relu": [0.99, 0.99, 0.99]})
+    table = _table({"activation": 0, "accuracy": 0}, [["relu", 99.0]],
+                   {"key": "activation", "columns": {
+                       "accuracy": {"metric": "test_accuracy", "unit": "percent", "digits": 2}}})
+    row = agreement(runs, table).iloc[0]
+    assert row["mean"] == pytest.approx(99.0) and row["delta"] == pytest.approx(0.0)
+
+
+def test_a_missing_published_row_and_an_unpublished_run():
+    runs = _runs({"1": [0.9, 0.9, 0.9], "2": [0.8, 0.8, 0.8]})
+    table = _table({"layers": 0, "accuracy": 0}, [[1, 0.9], [3, 0.7]],
+                   {"key": "layers", "columns": {"accuracy": {"metric": "test_accuracy"}}})
+    frame = agreement(runs, table).set_index("row")
+    assert list(frame.index) == ["1", "3", "2"], "published order, then runs without a row"
+    assert frame.loc["3", "n"] == 0 and math.isnan(frame.loc["3", "mean"])
+    assert math.isnan(frame.loc["2", "published"])
+    shown = side_by_side(frame.reset_index(), table)
+    assert shown.loc["3", ("accuracy", "mean ± CI")] == "–"
+    assert shown.loc["2", ("accuracy", "published")] == "–"
+    hidden = _table({"layers": 0, "accuracy": 0}, [[1, 0.9]],
+                    {"key": "layers", "unpublished": "hide",
+                     "columns": {"accuracy": {"metric": "test_accuracy"}}})
+    assert list(agreement(runs, hidden)["row"]) == ["1"]
+
+
+def test_differences_to_a_reference_row_are_paired_by_seed():
+    # Seed-paired differences are exactly 0.1 although each model varies by 0.2 across seeds.
+    runs = _runs({"base": [0.5, 0.6, 0.7], "wide": [0.6, 0.7, 0.8]}, metric="test_loss")
+    table = _table({"d": 0, "delta": 0, "pct": 0}, [["BASE", None, None], ["WIDE", 0.1, 20]],
+                   {"key": "d", "match": "label", "columns": {
+                       "delta": {"metric": "test_loss", "versus": "BASE"},
+                       "pct": {"metric": "test_loss", "versus": "BASE", "relative": True}}})
+    frame = agreement(runs, table).set_index(["row", "column"])
+    wide = frame.loc[("WIDE", "delta")]
+    assert wide["mean"] == pytest.approx(0.1) and wide["sd"] == pytest.approx(0, abs=1e-12)
+    assert frame.loc[("WIDE", "pct"), "mean"] == pytest.approx(100 * np.mean([0.1 / 0.5, 0.1 / 0.6, 0.1 / 0.7]))
+    assert math.isnan(frame.loc[("BASE", "delta"), "published"])
+
+
+def test_aliases_and_groups_select_the_runs_a_row_is():
+    runs = pd.concat([_runs({"f4-base": [0.1, 0.1, 0.1]}).assign(group="figure4"),
+                      _runs({"f5-base": [0.9, 0.9, 0.9]}).assign(group="figure5")])
+    table = _table({"description": 0, "accuracy": 0}, [["Text baseline", 0.1]],
+                   {"key": "description", "aliases": {"Text baseline": "f4-base"},
+                    "unpublished": "hide", "columns": {"accuracy": {"metric": "test_accuracy"}}})
+    frame = agreement(runs, table)
+    assert list(frame["row"]) == ["Text baseline"] and frame["mean"].iloc[0] == pytest.approx(0.1)
+
+
+def test_the_committed_published_files_join_their_study_runs():
+    """Every compared column names a metric the trainer reports."""
+    for path in (REPO / "params/published").glob("*.yaml"):
+        for table in load_published(path).values():
+            for column in table.compare.columns.values():
+                assert column.metric in {"train_loss", "train_accuracy", "test_loss",
+                                         "test_accuracy", "train_time_s", "epochs_run"}, path
 
 
 def test_a_nan_loss_is_left_out_of_the_mean_and_counted():
@@ -16,5 +123,13 @@ def test_a_nan_loss_is_left_out_of_the_mean_and_counted():
     row = summary.iloc[0]
     assert (row["seeds"], row["test_loss_n"], row["test_accuracy_n"]) == (3, 1, 3)
     assert row["test_loss_mean"] == 2.3
-    text = conclusions.basic_ablation(summary, pd.DataFrame({"loss": [35.08], "accuracy": [0.91]}))
+    text = _scaling_verdict(row, pd.Series({"loss": 35.08, "accuracy": 0.91}))
     assert "diverged to a NaN loss in 2 of 3 runs" in text and "nan" not in text
+
+
+@pytest.mark.parametrize("ys, word", [([1, 2, 3, 4, 5, 6], "rises"), ([6, 5, 4, 3, 2, 1], "falls"),
+                                      ([1, 3, 2, 2, 3, 1], "no significant")])
+def test_a_trend_sentence_is_worded_by_its_test(ys, word):
+    runs = pd.DataFrame({"depth": [1, 2, 3, 4, 5, 6], "seconds": ys})
+    text = conclusions.trend(runs, "depth", "seconds", "depth", "Time per epoch")
+    assert word in text and "Spearman ρ" in text

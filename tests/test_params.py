@@ -109,3 +109,53 @@ def test_a_params_copy_kept_elsewhere_still_finds_its_published_tables(tmp_path)
     copy.write_text(DEPTH.read_text())
     assert published_path(copy, load_params(copy)) == REPO / "params/published/000_rim_shin.yaml"
     assert set(open_study(copy).published) == {"table1", "table2"}
+
+
+def test_optimizer_options_are_keras_arguments_validated_per_optimizer(tmp_path):
+    good = _edited(tmp_path, lambda raw: raw["configurations"][0].update(
+        optimizer={"name": "sgd", "learning_rate": 0.1, "momentum": 0.9, "nesterov": True}))
+    assert resolve_runs(load_params(good))[0]["optimizer"] == {
+        "name": "sgd", "learning_rate": 0.1, "momentum": 0.9, "nesterov": True}
+    wrong = _edited(tmp_path, lambda raw: raw["configurations"][1].update(
+        optimizer={"name": "adam", "momentum": 0.9}))
+    message = _error(wrong)
+    assert "configurations[1].optimizer.momentum" in message and "unknown key" in message
+    assert "beta_1" in message, "the allowed keys are Adam's"
+    out_of_range = _edited(tmp_path, lambda raw: raw["defaults"].update(
+        optimizer={"name": "rmsprop", "rho": 1.5}))
+    assert "defaults.optimizer.rho" in _error(out_of_range)
+
+
+def test_every_optimizer_option_is_a_keyword_of_its_keras_class():
+    import inspect
+
+    from mnistlab.models import OPTIMIZERS
+    from mnistlab.params import OPTIMIZER_SPECS
+
+    assert {spec.model_fields["name"].annotation.__args__[0] for spec in OPTIMIZER_SPECS} == set(OPTIMIZERS)
+    for spec in OPTIMIZER_SPECS:
+        name = spec.model_fields["name"].annotation.__args__[0]
+        accepted = inspect.signature(OPTIMIZERS[name]).parameters
+        assert set(spec.model_fields) - {"name"} <= set(accepted), name
+
+
+def test_unknown_kind_analysis_and_a_hessian_too_big_are_refused(tmp_path):
+    kind = _edited(tmp_path, lambda raw: raw["configurations"][2].update(kind="cnn"))
+    assert "configurations[2].kind" in _error(kind) and "mlp" in _error(kind)
+    analysis = _edited(tmp_path, lambda raw: raw.update(analyses=["000.nope"]))
+    assert "'000.nope'" in _error(analysis) and "000.depth_claim" in _error(analysis)
+    hessian = _edited(tmp_path, lambda raw: raw["defaults"].update(probes={"hessian": True}))
+    assert "at most 5000 weights" in _error(hessian)
+
+
+def test_seeds_must_be_valid_numpy_seeds(tmp_path):
+    assert "seeds[0]" in _error(_edited(tmp_path, lambda raw: raw.update(seeds=[-1, 1, 2])))
+    assert "seeds[2]" in _error(_edited(tmp_path, lambda raw: raw.update(seeds=[0, 1, 2**32])))
+
+
+def test_the_training_digest_follows_the_trainers_imports():
+    from mnistlab.cache import code_closure
+
+    names = {path.name for path in code_closure("training")}
+    assert {"training.py", "models.py", "tasks.py", "probes.py", "data.py"} <= names
+    assert not names & {"plots.py", "report.py", "lab.py", "compare.py"}

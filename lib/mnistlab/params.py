@@ -221,20 +221,35 @@ class ParamsError(ValueError):
 
 
 def _allowed(model: Any, loc: tuple) -> str:
-    """Describe the keys allowed at ``loc`` so a typo's message lists the right spelling."""
+    """Describe the keys allowed at ``loc`` so a typo's message lists the right spelling.
+
+    A union member in the location (an optimizer's name) picks that member's keys.
+    """
     current: Any = model
+    options: list[Any] = []
     for part in loc[:-1]:
+        tagged = [o for o in options if _tag(o) == part]
+        if tagged:
+            current, options = tagged[0], []
+            continue
         if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
             continue
         field = current.model_fields.get(part)
         if field is None:
             continue
-        candidates = [a for a in _flatten(field.annotation)
-                      if isinstance(a, type) and issubclass(a, BaseModel)]
-        current = candidates[0] if candidates else field.annotation
+        options = [a for a in _flatten(field.annotation)
+                   if isinstance(a, type) and issubclass(a, BaseModel)]
+        current = options[0] if options else field.annotation
     if isinstance(current, type) and issubclass(current, BaseModel):
         return "allowed keys: " + ", ".join(current.model_fields)
     return ""
+
+
+def _tag(model: type[BaseModel]) -> Any:
+    """The literal ``name`` of a union member (``"adam"``), or None."""
+    field = model.model_fields.get("name")
+    args = get_args(field.annotation) if field else ()
+    return args[0] if len(args) == 1 else None
 
 
 def _flatten(annotation: Any) -> list[Any]:
@@ -274,6 +289,9 @@ def _messages(error: ValidationError, model: Any, prefix: tuple = ()) -> list[st
             lines.append(f"key '{key}': unknown key; {_allowed(model, tuple(item['loc']))}")
         elif item["type"] == "missing":
             lines.append(f"key '{key}': missing (set it here or in defaults)")
+        elif item["type"] == "union_tag_invalid":
+            lines.append(f"key '{key}': value {item['ctx']['tag']!r} is not allowed: use one of "
+                         f"{item['ctx']['expected_tags']}")
         else:
             lines.append(f"key '{key}': value {item.get('input')!r} is not allowed: {item['msg']}")
     return list(dict.fromkeys(lines))
