@@ -166,3 +166,11 @@ def test_every_committed_explanation_names_a_heading_its_notebook_or_study_write
         for table in load_published(path).values():
             for explanation in table.explanations:
                 assert f"# {explanation.section}" in sources, (path.name, explanation.section)
+
+
+def test_a_study_with_nothing_published_is_listed_without_a_scorecard(tmp_path):
+    entry = {"experiment": "loss", "study": "900_own", "study_id": "900", "title": "Own",
+             "profile": "full", "scorecard": []}
+    html = page([entry], scorecard.frame([entry]))
+    assert "no published numbers to compare" in html and "No published numbers compared" in html
+    assert '<tr class="number"' not in html and 'class="quick"' not in html
