@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+
 from .cache import write_bytes_atomic
 from .paths import summary_csv
 
@@ -53,6 +54,7 @@ OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 
 def _exporter():
     """nbconvert's lab HTML without code; imported here so the CLI starts fast when up to date."""
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
@@ -63,8 +65,6 @@ def _exporter():
             if cell.get("outputs"):
                 cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
             return cell, resources
-
-    from jinja2 import DictLoader
 
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, template_file="offline.html.j2",
