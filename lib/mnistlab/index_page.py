@@ -239,9 +239,10 @@ def _attr(value: Any) -> str:
 def _style() -> str:
     tints = "".join(f".v-{name}{{background:{v.tint}}}" for name, v in VERDICTS.items())
     return """
-body{font-family:system-ui,sans-serif;max-width:82em;margin:1.5em auto;padding:0 1em;color:#222;
+body{font-family:system-ui,sans-serif;max-width:96em;margin:1.5em auto;padding:0 1em;color:#222;
   -webkit-print-color-adjust:exact;print-color-adjust:exact}
 table{border-collapse:collapse;margin:.5em 0 1.5em}
+#scorecard{font-size:92%}
 td,th{padding:3px 7px;text-align:left;border-bottom:1px solid #ddd;vertical-align:top}
 thead th{background:#f3f3f3;position:sticky;top:0}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -254,7 +255,7 @@ td.verdict{font-weight:bold;white-space:nowrap}
 .lead{font-size:105%;max-width:60em}
 .controls{margin:.5em 0;padding:6px;background:#f7f7f7;border:1px solid #ddd}
 .controls label{margin-right:1em;padding:2px 5px;border-radius:3px;white-space:nowrap}
-.controls select{max-width:30em}
+.controls select{max-width:24em}
 .swatch{display:inline-block;width:.9em;height:.9em;margin-right:.4em;vertical-align:-1px}
 svg.overview text{font:12px system-ui,sans-serif}
 footer{margin-top:2em;color:#666;font-size:90%}
