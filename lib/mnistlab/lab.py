@@ -25,6 +25,7 @@ from . import compare, conclusions, plots, style
 from .params import (Params, ProfileName, assumption_table, load_params, profile_settings,
                      published_path, resolve_runs)
 from .published import PublishedTable, load_published
+from .scorecard import write_agreement
 from .studies import ANALYSES
 from .sweep import run_sweep
 
@@ -129,11 +130,18 @@ class Study:
         return results
 
     def agreement(self, results: pd.DataFrame) -> pd.DataFrame:
-        """Every published number of every table against our runs (``compare.agreement``)."""
+        """Every published number of every table against our runs (``compare.agreement``).
+
+        Also kept beside the results (``scorecard.write_agreement``), where the runner picks
+        it up for the index's scorecard: the report and the scorecard show the same numbers.
+        """
         frames = [compare.agreement(results, table) for table in self.published.values()
                   if table.compare is not None]
-        return pd.concat(frames, ignore_index=True) if frames else \
+        frame = pd.concat(frames, ignore_index=True) if frames else \
             compare.agreement(results, PublishedTable("none", "", pd.DataFrame()))
+        if results.attrs.get("results_dir"):
+            write_agreement(frame, results.attrs["results_dir"])
+        return frame
 
     def show_tables(self, agreement: pd.DataFrame) -> None:
         """Each published table in the study's layout, published beside measured."""

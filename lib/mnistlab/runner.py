@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -22,11 +23,12 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import digest, file_digest, source_digest
+from .cache import digest, file_digest, source_digest, write_bytes_atomic
 from .data import load_mnist
-from .params import ParamsError, ProfileName, load_params, published_path
-from .paths import (notebook_path, params_dir, project_root, report_paths, reports_dir, state_dir,
-                    study_build_dir, worker_log)
+from .params import Params, ParamsError, ProfileName, load_params, published_path
+from .paths import (agreement_file, notebook_path, params_dir, project_root, report_base,
+                    report_notebook, report_paths, reports_dir, state_dir, study_build_dir,
+                    worker_log)
 from .report import render, write_index
 
 if TYPE_CHECKING:  # sweep imports TensorFlow, which an unchanged report never needs
@@ -110,27 +112,81 @@ def run_job(job: Job, profile: ProfileName, root: Path | None = None, force: boo
     executed = execute(job, profile, root)
     params = load_params(job.params_path)
     render(executed, html_path, pdf_path, f"{params.study.id} — {params.study.title}")
+    write_bytes_atomic(report_notebook(job.experiment, job.study, root, profile),
+                       executed.read_bytes())
     seconds = time.perf_counter() - started
     _write_manifest(manifest_path, job, params.study.title, profile,
-                    report_key(job, profile, mnist.sha256), seconds)
+                    report_key(job, profile, mnist.sha256), seconds,
+                    _scorecard_entry(job, params, executed.parent, html_path, root))
     return f"{job.name}: rendered {html_path.relative_to(reports_dir(root).parent)} and .pdf in {seconds:.0f} s ({profile})"
 
 
 def up_to_date(job: Job, profile: ProfileName, root: Path) -> bool:
     """Both reports exist and were made from exactly these inputs."""
     html_path, pdf_path, manifest = report_paths(job.experiment, job.study, root, profile)
-    if not (manifest.is_file() and html_path.is_file() and pdf_path.is_file()):
+    if not (manifest.is_file() and html_path.is_file() and pdf_path.is_file()
+            and report_notebook(job.experiment, job.study, root, profile).is_file()):
         return False
     key = report_key(job, profile, load_mnist().sha256)
     return json.loads(manifest.read_text()).get("key") == key
 
 
-def _write_manifest(path: Path, job: Job, title: str, profile: str, key: str, seconds: float) -> None:
+def _write_manifest(path: Path, job: Job, title: str, profile: str, key: str, seconds: float,
+                    extra: dict | None = None) -> None:
     path.write_text(json.dumps({
         "experiment": job.experiment, "study": job.study, "title": title, "profile": profile,
-        "key": key, "seconds": seconds,
+        "base": report_base(job.experiment, job.study, profile), "key": key, "seconds": seconds,
         "rendered": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-    }, indent=1))
+    } | (extra or {}), indent=1))
+
+
+def _scorecard_entry(job: Job, params: Params, results_dir: Path, html_path: Path,
+                     root: Path) -> dict:
+    """What the index shows of one study: who and where, how it was run, and its published
+    numbers against ours (the notebook's own agreement frame, with tolerances and the report
+    sections that explain them)."""
+    from .published import load_published
+    from .scorecard import manifest_rows, read_agreement, table_captions
+
+    published = published_path(job.params_path, params)
+    tables = load_published(published) if published else {}
+    agreement = read_agreement(results_dir)
+    rows = [] if agreement is None else manifest_rows(agreement, tables, html_path.read_text())
+    for row in rows:
+        if row["explanation"] and row["anchor"] is None:
+            log.warning("%s: explanation section %r of table %s is not a heading of the report",
+                        job.name, row["explanation"], row["table"])
+    return {"study_id": params.study.id, "seed_file": params.study.seed_file,
+            "authors": list(params.study.authors), "published": published.name if published else None,
+            "notebook": True, "commit": _commit(root), "machine": _machine(),
+            "tables": table_captions(tables), "scorecard": rows}
+
+
+def _commit(root: Path) -> str:
+    """The checkout's commit, marked when the working tree differs from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "--short=10", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{commit} + uncommitted changes" if changed else commit
+
+
+def _machine() -> str:
+    """Host, processor model, cores and OS: where the numbers (and the times) were measured."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{platform.node()}: {model}, {os.cpu_count()} cores, "
+            f"{platform.system()} {platform.release()}")
 
 
 def execute(job: Job, profile: ProfileName, root: Path) -> Path:
@@ -141,6 +197,7 @@ def execute(job: Job, profile: ProfileName, root: Path) -> Path:
     build = study_build_dir(profile, job.experiment, job.study, root)
     build.mkdir(parents=True, exist_ok=True)
     source_copy = build / f"{job.experiment}.ipynb"
+    agreement_file(build).unlink(missing_ok=True)  # only this execution's frame counts
     jupytext.write(jupytext.read(job.notebook_path), source_copy)
     executed = build / f"{job.experiment}.executed.ipynb"
     _show_kernel_output()
