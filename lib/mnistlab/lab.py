@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML
 
-from . import compare, conclusions, plots
+from . import compare, conclusions, markup, plots
 from .params import (Params, ProfileName, assumption_table, load_params, profile_settings,
                      published_path, resolve_runs)
 from .published import PublishedTable, load_published
@@ -46,7 +46,7 @@ class Study:
         """Markdown heading that says loudly which profile produced the numbers."""
         s = self.params.study
         lines = [f"**Study {s.id}:** *{_text(s.title)}*, {_text(', '.join(s.authors))} "
-                 f"(`{_text(s.seed_file)}`).  ",
+                 f"({markup.code(s.seed_file)}).  ",
                  f"**Profile: `{self.profile}`**, seeds {self.seeds}."]
         if self.profile == "quick":
             lines.append(
@@ -94,7 +94,8 @@ class Study:
 
     def assumptions(self) -> str:
         """Markdown list of every setting the study left unstated, the value chosen and why."""
-        return "\n".join(f"- `{row['setting']}` = `{row['value']}`: {row['why']}"
+        return "\n".join(f"- {markup.code(row['setting'])} = {markup.code(row['value'])}: "
+                         f"{_text(row['why'])}"
                          for row in assumption_table(self.params, self.params_path))
 
     def notes(self) -> str:
@@ -133,7 +134,7 @@ class Study:
     def show_lines(self, agreement: pd.DataFrame, xlabel: str) -> None:
         """One figure per published table whose rows are an ordered factor (depth, width...)."""
         for name in dict.fromkeys(agreement["table"]):
-            caption = self.published[name].caption.split(".")[0]
+            caption = self.published[name].caption.split(".")[0].replace("$", r"\$")  # no maths
             plots.agreement_lines(agreement, name, xlabel, title=caption)
 
     def show_dots(self, agreement: pd.DataFrame, metrics: list[str]) -> None:
@@ -181,7 +182,7 @@ def _layers(hidden: list[int]) -> str:
 
 def _text(value: object) -> str:
     """A params string made safe for Markdown cells rendered as HTML (and for the PDF)."""
-    return html.escape(str(value), quote=True)
+    return markup.text(value)
 
 
 def _optimizer(spec: dict) -> str:
