@@ -13,6 +13,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import time
@@ -105,6 +106,9 @@ def _placement(job: Job, experiment: str, root: Path) -> list[str]:
     """The file's experiment agrees with its folder and with the experiment asked for, and a
     copy kept outside params/ never takes the report of a registered study of the same name."""
     path, folder = job.params_path, registered_folder(job.params_path, root)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", path.stem):
+        return [f"{path}: the file name names the report and its links: use letters, digits, "
+                "'_', '-' and '.' only (e.g. my_depth.yaml)"]
     key = f"{path}: key 'experiment': value {experiment!r}"
     if folder is not None and experiment != folder:
         return [f"{key} is not allowed here: the file is in params/{folder}/ (move it to "
