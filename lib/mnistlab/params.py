@@ -12,6 +12,8 @@ value and what is allowed, and nothing is run on a bad file.
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args
 
@@ -191,8 +193,6 @@ RUN_KINDS: dict[str, type[Strict]] = {"mlp": MlpRun}
 
 def _plain_name(name: str) -> str:
     """``study.published`` names a file in ``params/published/``, never a path elsewhere."""
-    import re
-
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.ya?ml", name):
         raise ValueError("use the plain name of a .yaml file in params/published/ (letters, "
                          "digits, '_', '-', '.'; no folders), e.g. 000_rim_shin.yaml")
@@ -206,8 +206,8 @@ class Study(Strict):
     authors: list[str]
     tables: list[str]
     published: Annotated[str, AfterValidator(_plain_name)] | None = Field(
-        None, description="a file name in params/published/ (no folders); "
-                                  "none for a study of your own with nothing published to compare")
+        None, description="a file name in params/published/ (no folders); none for a study "
+        "of your own with nothing published to compare")
 
 
 class Data(Strict):
@@ -336,10 +336,9 @@ def _yaml_text_number(item: dict) -> bool:
     if item["type"] not in ("float_type", "int_type") or not isinstance(value, str):
         return False
     try:
-        float(value)
+        return math.isfinite(float(value))
     except ValueError:
         return False
-    return True
 
 
 def _text_number_message(key: str, value: str) -> str:

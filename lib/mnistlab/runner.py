@@ -247,7 +247,7 @@ def report_all(profile: ProfileName, jobs: int = 1, experiment: str | None = Non
             print(line, flush=True)
         try:
             train_pending(stale, profile, jobs, root)
-        except Exception as error:  # the failing study's notebook retrains it and says where
+        except RuntimeError as error:  # a failed run (not Ctrl-C): its notebook names the cell
             print(f"[train] {error}; each study's notebook will train what is missing and "
                   "report its own failure", file=sys.stderr, flush=True)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -376,5 +376,5 @@ def _run_in_subprocess(job: Job, profile: str, jobs: int, root: Path) -> str:
     completed = subprocess.run(command, env=env, text=True)
     if completed.returncode != 0:
         raise StudyFailed(failures.load(record) or Failure(
-            job.name, f"its process (exit {completed.returncode})", "see the messages above"))
+            job.name, "its process", f"exit {completed.returncode}; see its messages above"))
     return f"{job.name}: done in a subprocess"
