@@ -3,7 +3,8 @@
 The second ``make report`` (or ``python -m mnistlab run``) waits for the first, saying who
 holds the lock, and then finds the first one's runs in the cache.  The lock is an ``flock``
 on ``build/mnistlab.lock``, so the kernel drops it when its holder exits, however it exits.
-The holder's own child processes (one per study with ``JOBS`` > 1) run under its lock.
+The holder's own study processes (one per study with ``JOBS`` > 1, started with
+``$MNISTLAB_LOCK_OWNER`` set to its pid) run under its lock.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from typing import TextIO
 
 from .paths import lock_path
 
-OWNER = "MNISTLAB_LOCK_OWNER"  # pid of the process holding the lock, for its children
+OWNER = "MNISTLAB_LOCK_OWNER"  # set by the holder for the study processes it starts
+_held = False  # this process holds the lock (a nested call is then a no-op)
 
 
 def _held_here() -> bool:
     """This process, or its parent (the runner that started this study), holds the lock."""
-    return os.environ.get(OWNER) in (str(os.getpid()), str(os.getppid()))
+    return _held or os.environ.get(OWNER) == str(os.getppid())
 
 
 def _command() -> str:
@@ -36,6 +38,7 @@ def _command() -> str:
 @contextmanager
 def build_lock(root: Path | None = None, stream: TextIO | None = None) -> Iterator[None]:
     """Hold ``build/``'s lock for the duration; wait (and say for whom) if another run has it."""
+    global _held
     if _held_here():
         yield
         return
@@ -58,15 +61,11 @@ def build_lock(root: Path | None = None, stream: TextIO | None = None) -> Iterat
         handle.write(f"pid {os.getpid()} ({_command()}, since "
                      f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z})\n")
         handle.flush()
-        previous = os.environ.get(OWNER)
-        os.environ[OWNER] = str(os.getpid())
+        _held = True
         try:
             yield
         finally:
-            if previous is None:
-                os.environ.pop(OWNER, None)
-            else:
-                os.environ[OWNER] = previous
+            _held = False
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
