@@ -9,10 +9,10 @@ from pathlib import Path
 
 from .cluster import TrainingFailed
 from .data import MnistNotFound
+from .failures import StudiesFailed
 from .params import ParamsError
-from .runner import Job, discover, report_all, run_job, validate
-from .paths import project_root, reports_dir
-from .report import write_index
+from .runner import Job, discover, registered_folder, report_all, run_studies, validate
+from .paths import project_root
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,19 +51,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
     try:
         if args.command == "validate":
-            jobs = [Job(p.parent.name, p.resolve(), Path()) for p in args.files] or discover()
+            jobs = [Job(registered_folder(p, project_root()) or "", p.resolve(), Path())
+                    for p in args.files] or discover()
             validate(jobs)
             print(f"{len(jobs)} params file(s) valid")
         elif args.command == "run":
             jobs = _jobs_for(args.experiment, args.params)
             validate(jobs)
-            for job in jobs:
-                print(run_job(job, args.profile, force=args.force), flush=True)
-            write_index(reports_dir())
+            run_studies(jobs, args.profile, force=args.force)
         else:
-            for line in report_all(args.profile, args.jobs, force=args.force,
-                                   scheduler=args.scheduler):
-                print(line, flush=True)
+            report_all(args.profile, args.jobs, force=args.force, scheduler=args.scheduler)
+    except StudiesFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except ParamsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

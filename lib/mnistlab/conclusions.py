@@ -8,6 +8,7 @@ import html
 import pandas as pd
 
 from .compare import counts
+from .markup import text
 from .stats import spearman
 
 ALPHA = 0.05
@@ -23,10 +24,10 @@ def agreement(frame: pd.DataFrame, titles: dict[str, str] | None = None) -> str:
         table = html.escape(titles.get(name, name))
         c = counts(part)
         if not c["judged"]:
-            lines.append(f"- **{table}**: no published number could be judged (fewer than two "
+            lines.append(f"- **{text(table)}**: no published number could be judged (fewer than two "
                          "runs or nothing published).")
             continue
-        lines.append(f"- **{table}**: {c['inside_pi']} of {c['judged']} published numbers lie "
+        lines.append(f"- **{text(table)}**: {c['inside_pi']} of {c['judged']} published numbers lie "
                      "inside our 95% prediction interval for a single run (the test of "
                      f"agreement); {c['inside_ci']} of {c['judged']} lie inside the narrower 95% "
                      "confidence interval of our mean.")

@@ -86,3 +86,18 @@ def report_notebook(experiment: str, study: str, root: Path | None = None,
 def summary_csv(root: Path | None = None) -> Path:
     """Every published number of every study against ours, one row each (the scorecard)."""
     return reports_dir(root) / "summary.csv"
+
+
+def lock_path(root: Path | None = None) -> Path:
+    """The lock a run holds on ``build/`` while it trains and renders (``mnistlab.lock``)."""
+    return build_dir(root) / "mnistlab.lock"
+
+
+def failure_record(profile: str, experiment: str, study: str, root: Path | None = None) -> Path:
+    """Why a study's last run failed (cell, error, executed notebook), for the summary."""
+    return study_build_dir(profile, experiment, study, root) / "failure.json"
+
+
+def rejected_dir(results_dir: Path) -> Path:
+    """Cached runs that failed verification, moved aside (kept for inspection, never read)."""
+    return runs_dir(results_dir) / "rejected"

@@ -42,8 +42,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .yamlfile import bounded, load_yaml
 
 UNIT_SCALE = {"fraction": 1.0, "percent": 100.0}
 
@@ -196,17 +197,14 @@ class PublishedError(ValueError):
 def load_published(path: str | Path) -> dict[str, PublishedTable]:
     """Every table of one study's transcription, keyed by its short name (e.g. ``table1``)."""
     path = Path(path)
+    raw = load_yaml(path, "published tables file", PublishedError)
     try:
-        raw = yaml.safe_load(path.read_text())
         spec = PublishedFile.model_validate(raw)
-    except FileNotFoundError:
-        raise PublishedError(f"{path}: published tables file not found") from None
-    except yaml.YAMLError as error:
-        raise PublishedError(f"{path}: not valid YAML: {error}") from None
     except ValidationError as error:
         problems = [f"  key '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}"
                     for e in error.errors()]
-        raise PublishedError(f"{path}: invalid published tables\n" + "\n".join(problems)) from None
+        raise PublishedError(bounded(f"{path}: invalid published tables\n"
+                                     + "\n".join(problems))) from None
     return {name: PublishedTable(name, table.caption,
                                  pd.DataFrame(table.rows, columns=table.columns),
                                  table.notes, table.compare, tuple(table.explanations))

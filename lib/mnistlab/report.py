@@ -95,12 +95,43 @@ def notebook_to_html(executed: Path, title: str) -> str:
 
 
 def html_to_pdf(page: str, base_url: Path) -> bytes:
-    """Print the HTML with WeasyPrint; its notes on JupyterLab's screen-only CSS are muted."""
+    """Print the HTML with WeasyPrint; its notes on JupyterLab's screen-only CSS are muted.
+
+    WeasyPrint fetches what the page links to (images, stylesheets, and ``rel="attachment"``
+    links, which it embeds in the PDF): ``report_fetcher`` lets it read only inline ``data:``
+    and files inside ``base_url``, so no string in a report can pull a local file or a web
+    page into the PDF.
+    """
     from weasyprint import HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    return HTML(string=page, base_url=str(base_url)).write_pdf()
+    return HTML(string=page, base_url=str(base_url),
+                url_fetcher=report_fetcher(Path(base_url))).write_pdf()
+
+
+def report_fetcher(folder: Path):
+    """A WeasyPrint URL fetcher confined to ``folder``: ``data:`` and ``file:`` URLs of
+    files inside it; everything else (other files, every network scheme) is refused."""
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import URLFetcher
+
+    root = folder.resolve()
+
+    class ReportFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            scheme = urlsplit(url).scheme.lower()
+            if scheme == "file" and urlsplit(url).netloc in ("", "localhost"):
+                path = Path(unquote(urlsplit(url).path)).resolve()
+                if path.is_relative_to(root):
+                    return super().fetch(url, headers)
+            elif scheme == "data":
+                return super().fetch(url, headers)
+            raise ValueError(f"refused by mnistlab: {url[:200]} is outside the report's "
+                             f"folder {root}")  # WeasyPrint logs it and goes on
+
+    return ReportFetcher(allowed_protocols=("file", "data"), allow_redirects=False)
 
 
 def render(executed: Path, html_path: Path, pdf_path: Path, title: str) -> None:
