@@ -133,6 +133,8 @@ class Study:
     def show_lines(self, agreement: pd.DataFrame, xlabel: str) -> None:
         """One figure per published table whose rows are an ordered factor (depth, width...)."""
         for name in dict.fromkeys(agreement["table"]):
+            if agreement.loc[agreement["table"] == name, "row"].nunique() < 2:
+                continue  # one row is a number, not a line: its table shows it
             caption = self.published[name].caption.split(".")[0]
             plots.agreement_lines(agreement, name, xlabel, title=caption)
 
