@@ -29,3 +29,16 @@ def mnist_dir() -> Path:
     os.environ["MNIST_DIR"] = str(folder)
     load_mnist.cache_clear()
     return folder
+
+
+def scratch_project(root: Path, experiments: tuple[str, ...]) -> Path:
+    """A copy of the given experiments' notebooks and params (with every published file), so
+    a test renders only the studies it checks."""
+    import shutil
+
+    (root / "notebooks").mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO / "params" / "published", root / "params" / "published")
+    for experiment in experiments:
+        shutil.copy(REPO / "notebooks" / f"{experiment}.py", root / "notebooks")
+        shutil.copytree(REPO / "params" / experiment, root / "params" / experiment)
+    return root

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from mnistlab.compare import load_published
+from mnistlab.published import load_published
 from mnistlab.runner import report_all
 
-from .conftest import REPO
+from .conftest import REPO, scratch_project
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, mnist_dir) -> Path:
-    """A copy of params/ and notebooks/ rendered once with the quick profile, as
+    """The depth and loss studies copied and rendered once with the quick profile, as
     ``make report`` does it: two worker processes train, then each notebook runs in its own."""
-    root = tmp_path_factory.mktemp("project")
-    for folder in ("params", "notebooks"):
-        shutil.copytree(REPO / folder, root / folder,
-                        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    root = scratch_project(tmp_path_factory.mktemp("project"), ("depth", "loss"))
     with pytest.MonkeyPatch.context() as env:  # the runner sets these for its children
         env.setenv("MNIST_DIR", str(mnist_dir))
         for var in ("IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "KERAS_HOME", "MNISTLAB_THREADS"):
