@@ -77,8 +77,8 @@ study.show_tables(agreement)
 # Time per epoch on this machine (the mnistlab trainer, validation included), mean over seeds:
 
 # %%
-stats.summarise(results, ["group", "hidden_units"], ["epoch_s", "parameters"]).set_index(
-    ["group", "hidden_units"])[["epoch_s_mean", "epoch_s_ci", "parameters_mean"]].round(3)
+stats.summarise(results, ["group", "hidden_units", "parameters"], ["epoch_s"]).set_index(
+    ["group", "hidden_units", "parameters"])[["epoch_s_mean", "epoch_s_ci"]].round(3)
 
 # %% [markdown]
 # ## 5. Figures — published and measured, by width
