@@ -246,7 +246,11 @@ def _printed_twice(study: "Study", runs: "pd.DataFrame") -> list[str]:
         f"to ±{_pp(two_runs)} points (95%). The printed gap of {100 * gap:.2f} points is "
         f"{'within' if gap <= two_runs else 'beyond'} that, and {inside} of the "
         f"{len(differences)} steps between Table II's neighbouring rows (single runs too) are "
-        "within it.",
+        "within it."
+        + (f" The 64-unit row's own {len(ours)} runs spread unusually little (standard deviation "
+           f"{_pp(float(ours.std(ddof=1)))} points), which makes its prediction interval in the "
+           "table above narrow: a published value outside it says more about that small sample "
+           "than about the study." if float(ours.std(ddof=1)) < sd / 2 else ""),
     ]
 
 
