@@ -48,4 +48,4 @@ def project(tmp_path_factory, mnist_dir) -> Path:
         for var in ("IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "KERAS_HOME", "MNISTLAB_THREADS"):
             env.delenv(var, raising=False)
         report_all("quick", jobs=2, root=root)
-    return root
+

@@ -163,6 +163,8 @@ class Study:
     def show_lines(self, agreement: pd.DataFrame, xlabel: str) -> None:
         """One figure per published table whose rows are an ordered factor (depth, width...)."""
         for name in dict.fromkeys(agreement["table"]):
+            if agreement.loc[agreement["table"] == name, "row"].nunique() < 2:
+                continue  # one row is a number, not a line: its table shows it
             title = self.published[name].title.replace("$", r"\$")  # no mathtext
             plots.agreement_lines(agreement, name, xlabel, title=title)
 

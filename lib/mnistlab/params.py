@@ -350,12 +350,20 @@ def _text_number_message(key: str, value: str) -> str:
 
 
 def _lookup(raw: dict, dotted: str) -> Any:
+    """The value at ``dotted``; ``configurations[4].loss`` names one configuration's key, as
+    error messages name it."""
     node: Any = raw
     for part in dotted.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
+        name, _, index = part.partition("[")
+        if isinstance(node, dict) and name in node:
+            node = node[name]
         else:
             raise KeyError(dotted)
+        if index:
+            position = index.rstrip("]")
+            if not (position.isdigit() and isinstance(node, list) and int(position) < len(node)):
+                raise KeyError(dotted)
+            node = node[int(position)]
     return node
 
 
@@ -390,6 +398,7 @@ def load_params(path: str | Path) -> Params:
     problems += [line for index in range(len(params.configurations))
                  for line in _check_run(params, index)]
     problems += _check_names(params)
+    problems += _check_task_keys(params)
     problems = list(dict.fromkeys(p for p in problems if p))
     if not problems:  # the runs resolve: their length can be measured
         problems = list(dict.fromkeys(_check_steps(params)))
@@ -429,7 +438,7 @@ def _check_assumption(raw: dict, key: str) -> str:
     try:
         _lookup(raw, key)
     except KeyError:
-        return f"key 'assumptions': '{key}' names no key of this file (use dotted paths such as defaults.batch_size)"
+        return f"key 'assumptions': '{key}' names no key of this file (use dotted paths such as defaults.batch_size or configurations[0].loss)"
     return ""
 
 
@@ -441,10 +450,13 @@ def _check_analyses(params: Params) -> list[str]:
 
 
 def _merged(params: Params, index: int) -> dict[str, Any]:
+    """Configuration ``index`` over ``defaults``.  The task is the study's (``data.task``)
+    unless the configuration names its own: a study's one multiclass model beside its binary
+    ones (004's best network) stays in the report of the experiment it belongs to."""
     run = {**params.defaults, **params.configurations[index]}
     run.setdefault("name", str(index + 1))
     run.setdefault("label", run["name"])
-    run["task"] = params.data.task
+    run["task"] = params.configurations[index].get("task", params.data.task)
     return run
 
 
@@ -481,6 +493,14 @@ def _check_names(params: Params) -> list[str]:
     names = [_merged(params, i)["name"] for i in range(len(params.configurations))]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     return [f"key 'configurations': duplicate name {n!r}" for n in duplicates]
+
+
+def _check_task_keys(params: Params) -> list[str]:
+    """The study's task has one place (``data.task``); only a configuration may override it."""
+    if "task" in params.defaults:
+        return [f"key 'defaults.task': value {params.defaults['task']!r} is not allowed: set the "
+                "study's task in data.task (a configuration may override it with its own task)"]
+    return []
 
 
 def resolve_runs(params: Params) -> list[dict[str, Any]]:
