@@ -49,3 +49,4 @@ def project(tmp_path_factory, mnist_dir) -> Path:
             env.delenv(var, raising=False)
         report_all("quick", jobs=2, root=root)
 
+    return root
