@@ -10,7 +10,19 @@ record is returned as named arrays and stored beside the run's JSON as ``.npz``:
   compiled epoch (``grad_norm_step``); ``grad_norm: epoch`` — the norm of the gradient of the
   loss on ``sample`` training rows after each epoch (``grad_norm_epoch``);
 * ``hessian: true`` — the eigenvalues of the loss Hessian on ``sample`` rows at the end
-  (``hessian_eigenvalues``), for small models only (the schema caps the size).
+  (``hessian_eigenvalues``), for small models only (the schema caps the size);
+* ``loss: step`` — the training loss of every update, recorded inside the compiled epoch
+  like the gradient norm (``loss_step``);
+* ``predictions: true`` — the model's outputs on the ``sample`` rows at the end, beside
+  those rows' inputs and targets (``inputs``, ``targets``, ``predictions``), e.g. a fitted
+  curve;
+* ``critical: {steps, learning_rate}`` — from the trained weights, Adam on the squared
+  gradient norm ||∇L||² over the ``sample`` rows finds a nearby point where the gradient
+  (nearly) vanishes; there the Hessian's eigenvalues give the *minimal ratio*, the share
+  that are positive (1 at a strict local minimum, less at a saddle).  The trained weights
+  are put back afterwards, so the run's scores are those of the trained model
+  (``critical_grad_norm`` per step, ``critical_loss``, ``critical_eigenvalues``,
+  ``minimal_ratio``).
 """
 
 from __future__ import annotations
@@ -133,8 +145,108 @@ class HessianSpectrum(Probe):
         return {"hessian_eigenvalues": self.eigenvalues.astype("float64")}
 
 
+class StepLoss(Probe):
+    """The loss of every update: ``model.compute_loss`` is wrapped on this instance, before
+    the epoch is traced, to write each training batch's loss into a variable the compiled
+    loop updates in place (evaluation calls it with ``training=False`` and is not recorded)."""
+
+    def set_model(self, model: keras.Model) -> None:
+        super().set_model(model)
+        if not hasattr(self, "values"):
+            self.values = tf.Variable(tf.zeros(self.steps), trainable=False)
+            self.count = tf.Variable(0, trainable=False)
+            self._wrap(model)
+
+    def _wrap(self, model: keras.Model) -> None:
+        compute = model.compute_loss
+
+        def recording(x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            loss = compute(x, y, y_pred, sample_weight, training=training)
+            if training:
+                self.values.scatter_nd_update([[self.count]], [tf.cast(loss, tf.float32)])
+                self.count.assign_add(1)
+            return loss
+
+        model.compute_loss = recording
+
+    def on_train_begin(self, logs=None) -> None:
+        self.per_epoch: list[np.ndarray] = []
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self.count.assign(0)
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        self.per_epoch.append(self.values.numpy()[: int(self.count.numpy())].copy())
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"loss_step": np.concatenate(self.per_epoch).astype("float32")}
+
+
+class Predictions(Probe):
+    def on_train_end(self, logs=None) -> None:
+        self.outputs = self.model(self.x, training=False).numpy()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"inputs": self.x.numpy(), "targets": self.y.numpy(),
+                "predictions": self.outputs.astype("float32")}
+
+
+def minimal_ratio(eigenvalues: np.ndarray) -> float:
+    """The share of the Hessian's eigenvalues that are positive: 1 at a strict local minimum,
+    0 at a maximum, in between at a saddle."""
+    values = np.asarray(eigenvalues, dtype=float)
+    if values.size == 0:
+        raise ValueError("minimal ratio of an empty spectrum")
+    return float(np.mean(values > 0))
+
+
+class CriticalPoint(HessianSpectrum):
+    """Minimise ||∇L||² from the trained weights, take the spectrum there, put the weights back."""
+
+    def on_train_end(self, logs=None) -> None:
+        variables = self.model.trainable_variables
+        trained = [v.numpy() for v in variables]
+        spec = self.spec["critical"]
+        self.norms = self._descend(spec["steps"], spec["learning_rate"]).numpy()
+        self.loss = float(self.mean_loss())
+        self.eigenvalues = np.linalg.eigvalsh(self.matrix())
+        for variable, value in zip(variables, trained):
+            variable.assign(value)
+
+    def _descend(self, steps: int, learning_rate: float) -> tf.Tensor:
+        """``steps`` Adam steps on ||∇L||² in one compiled call; the gradient norm before each
+        step and after the last (``steps + 1`` values)."""
+        variables = self.model.trainable_variables
+        optimizer = keras.optimizers.Adam(learning_rate)
+        optimizer.build(variables)
+
+        def norm() -> tf.Tensor:
+            with tf.GradientTape() as tape:
+                loss = self.mean_loss()
+            return tf.linalg.global_norm(tape.gradient(loss, variables))
+
+        def descend() -> tf.Tensor:
+            norms = tf.TensorArray(tf.float32, size=steps + 1)
+            for i in tf.range(steps):
+                with tf.GradientTape() as outer:
+                    current = norm()
+                    squared = tf.square(current)
+                optimizer.apply_gradients(zip(outer.gradient(squared, variables), variables))
+                norms = norms.write(i, current)
+            return norms.write(steps, norm()).stack()
+
+        return tf.function(descend, jit_compile=True)()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"critical_grad_norm": self.norms.astype("float32"),
+                "critical_loss": np.asarray(self.loss, dtype="float64"),
+                "critical_eigenvalues": self.eigenvalues.astype("float64"),
+                "minimal_ratio": np.asarray(minimal_ratio(self.eigenvalues), dtype="float64")}
+
+
 PROBES: dict[str, type[Probe]] = {"weights_every": WeightSnapshots, "grad_norm": GradientNorm,
-                                  "hessian": HessianSpectrum}
+                                  "hessian": HessianSpectrum, "loss": StepLoss,
+                                  "predictions": Predictions, "critical": CriticalPoint}
 
 
 def probes_for(spec: dict[str, Any] | None, x: np.ndarray, y: np.ndarray, loss: str,

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .cache import digest, source_digest, write_bytes_atomic, write_json_atomic
-from .data import load_mnist
 from .params import Params, ProfileName, profile_settings, resolve_runs
 from .paths import runs_dir, study_build_dir
+from .tasks import task as task_named
 from .training import EpochHook, prepare_arrays, train_run
 
 RESULT_FIELDS = ("epochs_run", "train_time_s", "parameters", "history")
@@ -118,7 +118,8 @@ def plan(params: Params, params_path: str | Path, profile: ProfileName = "quick"
     """Every (configuration, seed) of the study, in table order, keyed for the cache."""
     settings = profile_settings(params, profile)
     out = Path(results_dir) if results_dir else default_results_dir(params, profile, params_path)
-    data_sha, code_sha = load_mnist().sha256, source_digest(training_only=True)
+    data_sha = task_named(params.data.task).source.digest()
+    code_sha = source_digest(training_only=True)
     label = f"{params.experiment}/{Path(params_path).stem} {profile}"
     tasks = []
     for run in resolve_runs(params):
