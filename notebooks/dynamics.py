@@ -36,7 +36,7 @@ profile = "quick"
 results_dir = ""
 
 # %%
-from mnistlab import dynamics_plots, plots
+from mnistlab import dynamics_plots
 from mnistlab.lab import environment, start
 
 study = start(params_file, profile)
@@ -65,19 +65,21 @@ study.show_tables(agreement)
 
 # %% [markdown]
 # ## 5. Every network, epoch by epoch
-# Accuracy on the held-out validation images after each epoch: mean over seeds with its 95%
-# band.
+# Loss on the training batches of each epoch, and accuracy on the held-out validation images
+# after it: mean over seeds with its 95% band.
 
 # %%
-plots.training_curves(results, hue="label", metric="val_accuracy",
-                      title="Validation accuracy by epoch")
+dynamics_plots.epoch_curves(results, ["loss", "val_accuracy"],
+                            ["training loss", "validation accuracy"])
 
 # %% [markdown]
 # ## 6. The path of the weights in two dimensions
 # Every snapshot of a run's weights is one point in a space with one axis per weight. A
 # principal component analysis of all runs' snapshots together finds the two directions in
 # which they differ most; each run is drawn as its path through those two. The left panel uses
-# every weight of the model, the right one only the first layer's.
+# every weight of the model, the middle one only the first layer's, and the right one every
+# weight measured from the run's own initial weights, which shows the shape of each path even
+# when the runs start much further apart than they travel.
 
 # %%
 dynamics_plots.weight_paths(results)

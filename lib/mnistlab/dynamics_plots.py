@@ -27,7 +27,7 @@ def probed(results: pd.DataFrame, *names: str) -> list[tuple[pd.Series, dict[str
     """Every run (in table order) whose probes recorded all of ``names``, with its arrays."""
     out = []
     for _, row in results.iterrows():
-        if not row.get("probes_file"):
+        if not isinstance(row.get("probes_file"), str):  # None, or NaN beside probed runs
             continue
         arrays = load_probes(results.attrs["results_dir"], row)
         if all(name in arrays for name in names):
@@ -83,6 +83,41 @@ def fitted_curves(results: pd.DataFrame, title: str | None = None) -> plt.Figure
     return _done(fig)
 
 
+def epoch_curves(results: pd.DataFrame, metrics: list[str], ylabels: list[str],
+                 title: str | None = None) -> plt.Figure:
+    """Per-epoch logs (e.g. ``loss``, ``val_accuracy``) side by side: per configuration the
+    mean over seeds with its 95% confidence band; the legend sits below the panels, so long
+    labels never squeeze them."""
+    use_theme()
+    colours = _colours(list(results["label"]))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.6 * len(metrics), 3.9), squeeze=False)
+    for ax, metric, ylabel in zip(axes[0], metrics, ylabels):
+        for label, colour in colours.items():
+            curves = [np.asarray(h[metric], dtype=float)
+                      for h in results.loc[results["label"] == label, "history"]]
+            length = min(len(c) for c in curves)
+            stacked = np.stack([c[:length] for c in curves])
+            mean = stacked.mean(axis=0)
+            epochs = np.arange(1, length + 1)
+            ax.plot(epochs, mean, color=colour, lw=1.6, label=f"{label} ({len(curves)} seeds)")
+            if len(curves) > 1:
+                from scipy import stats as st
+
+                half = st.t.ppf(0.975, len(curves) - 1) * stacked.std(axis=0, ddof=1) \
+                    / np.sqrt(len(curves))
+                ax.fill_between(epochs, mean - half, mean + half, color=colour, alpha=0.2, lw=0)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(2, len(labels)), fontsize="small",
+               frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.06 * (1 + (len(labels) - 1) // 2), 1, 1))
+    plt.close(fig)
+    return fig
+
+
 def step_series(results: pd.DataFrame, names: list[str], ylabels: list[str],
                 title: str | None = None, log_x: bool = False) -> plt.Figure:
     """Per-step series (e.g. ``loss_step``, ``grad_norm_step``) side by side, log y: per
@@ -114,8 +149,10 @@ def step_series(results: pd.DataFrame, names: list[str], ylabels: list[str],
 def weight_paths(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
     """Figure 11-style: the ``weights`` snapshots of every run of one configuration (the first
     that recorded them) projected on two principal components fitted to all of them, for the
-    whole model and for its first layer alone; one line per run from its initial weights
-    (square) through each snapshot; the panel titles give the variance the two explain."""
+    whole model and for its first layer alone, and for the whole model's displacement from
+    each run's own initial weights (where runs start far apart, the first two panels mostly
+    separate the seeds; the third shows the paths' shapes); one line per run from its initial
+    weights (square) through each snapshot; the panel titles give the variance explained."""
     use_theme()
     runs = probed(results, "weights", "weights_epoch")
     _require(runs, "weights")
@@ -123,11 +160,14 @@ def weight_paths(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
     runs = [(row, a) for row, a in runs if row["name"] == first["name"]]
     spec = task(first["task"])
     first_layer = layer_slices(spec.inputs, list(first["hidden"]), spec.outputs)[0]
-    parts = {"whole model": slice(None), "first layer": first_layer}
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    parts = {"whole model": slice(None), "first layer": first_layer,
+             "whole model, from each run's start": slice(None)}
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
     colours = sns.color_palette("husl", len(runs))
     for ax, (part, where) in zip(axes, parts.items()):
-        projection = weight_pca([a["weights"][:, where] for _, a in runs])
+        moved = part.endswith("start")
+        projection = weight_pca([a["weights"][:, where] - (a["weights"][:1, where] if moved else 0)
+                                 for _, a in runs])
         for (row, arrays), path, colour in zip(runs, projection.paths, colours):
             ax.plot(path[:, 0], path[:, 1], "-", color=colour, lw=1, alpha=0.8)
             ax.scatter(path[:, 0], path[:, 1], color=colour, s=14, label=f"seed {row['seed']}")
@@ -138,7 +178,7 @@ def weight_paths(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
                      "of the variance", fontsize="small")
         ax.set_xlabel("PC 1")
         ax.set_ylabel("PC 2")
-    axes[1].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    axes[-1].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle(title or f"{first['label']}: weights every "
                  f"{int(np.diff(runs[0][1]['weights_epoch'][:2])[0])} epochs "
                  "(square: initial weights; number: last epoch)")

@@ -130,11 +130,12 @@ class EarlyStopping(Strict):
 
 
 class CriticalPoint(Strict):
-    """From the trained weights, descend the squared gradient norm to a point where the
-    gradient is (nearly) zero, and take the Hessian's spectrum there."""
+    """From the trained weights, Newton steps on the gradient to a point where it is (nearly)
+    zero, and the Hessian's spectrum there."""
 
-    steps: int = Field(ge=1, le=100000, description="Adam steps on ||∇L||² over `sample` rows")
-    learning_rate: Rate = 1e-4
+    steps: int = Field(3, ge=1, le=50, description="Newton steps (each needs one Hessian)")
+    cutoff: float = Field(1e-4, gt=0, lt=1, description="eigenvalues below cutoff × the "
+                          "largest are left out of each step (flat directions)")
 
 
 class Probes(Strict):

@@ -16,13 +16,13 @@ record is returned as named arrays and stored beside the run's JSON as ``.npz``:
 * ``predictions: true`` — the model's outputs on the ``sample`` rows at the end, beside
   those rows' inputs and targets (``inputs``, ``targets``, ``predictions``), e.g. a fitted
   curve;
-* ``critical: {steps, learning_rate}`` — from the trained weights, Adam on the squared
-  gradient norm ||∇L||² over the ``sample`` rows finds a nearby point where the gradient
-  (nearly) vanishes; there the Hessian's eigenvalues give the *minimal ratio*, the share
-  that are positive (1 at a strict local minimum, less at a saddle).  The trained weights
-  are put back afterwards, so the run's scores are those of the trained model
-  (``critical_grad_norm`` per step, ``critical_loss``, ``critical_eigenvalues``,
-  ``minimal_ratio``).
+* ``critical: {steps, cutoff}`` — from the trained weights, Newton steps on the gradient
+  (Gauss-Newton on the squared gradient norm ||∇L||², over the ``sample`` rows) find a
+  nearby point where the gradient (nearly) vanishes; there the Hessian's eigenvalues give
+  the *minimal ratio*, the share that are positive (1 at a strict local minimum, less at a
+  saddle).  The trained weights are put back afterwards, so the run's scores are those of
+  the trained model (``critical_grad_norm`` after each step, ``critical_loss``,
+  ``critical_eigenvalues``, ``minimal_ratio``).
 """
 
 from __future__ import annotations
@@ -129,7 +129,15 @@ class HessianSpectrum(Probe):
         self.eigenvalues = np.linalg.eigvalsh(self.matrix())
 
     def matrix(self) -> np.ndarray:
-        """The full Hessian of the mean loss over the sample rows, symmetrised."""
+        """The full Hessian of the mean loss over the sample rows, symmetrised.  Traced as one
+        graph, so the Jacobian's loop over the gradient's entries runs in TensorFlow rather
+        than op by op."""
+        if not hasattr(self, "_traced"):
+            self._traced = tf.function(self._hessian)
+        hessian = self._traced().numpy()
+        return (hessian + hessian.T) / 2
+
+    def _hessian(self) -> tf.Tensor:
         variables = self.model.trainable_variables
         with tf.GradientTape(persistent=True) as outer:
             with tf.GradientTape() as inner:
@@ -138,8 +146,7 @@ class HessianSpectrum(Probe):
         blocks = outer.jacobian(flat, variables, experimental_use_pfor=False)
         del outer
         size = int(flat.shape[0])
-        hessian = tf.concat([tf.reshape(b, (size, -1)) for b in blocks], axis=1).numpy()
-        return (hessian + hessian.T) / 2
+        return tf.concat([tf.reshape(b, (size, -1)) for b in blocks], axis=1)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"hessian_eigenvalues": self.eigenvalues.astype("float64")}
@@ -201,44 +208,56 @@ def minimal_ratio(eigenvalues: np.ndarray) -> float:
 
 
 class CriticalPoint(HessianSpectrum):
-    """Minimise ||∇L||² from the trained weights, take the spectrum there, put the weights back."""
+    """Newton's method on the gradient from the trained weights, the spectrum where it stops,
+    then the trained weights back."""
 
     def on_train_end(self, logs=None) -> None:
         variables = self.model.trainable_variables
         trained = [v.numpy() for v in variables]
         spec = self.spec["critical"]
-        self.norms = self._descend(spec["steps"], spec["learning_rate"]).numpy()
+        norms = [float(np.linalg.norm(self._gradient()))]
+        for _ in range(spec["steps"]):
+            if not self._newton_step(spec["cutoff"]):
+                break
+            norms.append(float(np.linalg.norm(self._gradient())))
+        self.norms = np.asarray(norms)
         self.loss = float(self.mean_loss())
         self.eigenvalues = np.linalg.eigvalsh(self.matrix())
         for variable, value in zip(variables, trained):
             variable.assign(value)
 
-    def _descend(self, steps: int, learning_rate: float) -> tf.Tensor:
-        """``steps`` Adam steps on ||∇L||² in one compiled call; the gradient norm before each
-        step and after the last (``steps + 1`` values)."""
-        variables = self.model.trainable_variables
-        optimizer = keras.optimizers.Adam(learning_rate)
-        optimizer.build(variables)
+    def _gradient(self) -> np.ndarray:
+        with tf.GradientTape() as tape:
+            loss = self.mean_loss()
+        grads = tape.gradient(loss, self.model.trainable_variables)
+        return np.concatenate([np.ravel(g.numpy()) for g in grads]).astype("float64")
 
-        def norm() -> tf.Tensor:
-            with tf.GradientTape() as tape:
-                loss = self.mean_loss()
-            return tf.linalg.global_norm(tape.gradient(loss, variables))
+    def _set(self, flat: np.ndarray) -> None:
+        offset = 0
+        for variable in self.model.trainable_variables:
+            size = int(np.prod(variable.shape))
+            variable.assign(flat[offset:offset + size].reshape(variable.shape).astype("float32"))
+            offset += size
 
-        def descend() -> tf.Tensor:
-            norms = tf.TensorArray(tf.float32, size=steps + 1)
-            for i in tf.range(steps):
-                with tf.GradientTape() as outer:
-                    current = norm()
-                    squared = tf.square(current)
-                optimizer.apply_gradients(zip(outer.gradient(squared, variables), variables))
-                norms = norms.write(i, current)
-            return norms.write(steps, norm()).stack()
-
-        return tf.function(descend, jit_compile=True)()
+    def _newton_step(self, cutoff: float) -> bool:
+        """w ← w − s·H⁺g, the Gauss-Newton step on ||g||² (H is g's Jacobian), with H⁺ the
+        pseudo-inverse that leaves out eigenvalues smaller than ``cutoff`` × the largest (flat
+        directions, where a step would be all rounding) and s the largest of 1, 1/2 ... 1/16
+        that lowers the gradient norm; False, weights unchanged, when none does."""
+        gradient = self._gradient()
+        values, vectors = np.linalg.eigh(self.matrix().astype("float64"))
+        keep = np.abs(values) > cutoff * np.abs(values).max()
+        step = vectors[:, keep] @ ((vectors[:, keep].T @ gradient) / values[keep])
+        start, before = flat_weights(self.model).astype("float64"), np.linalg.norm(gradient)
+        for scale in 0.5 ** np.arange(5):
+            self._set(start - scale * step)
+            if np.linalg.norm(self._gradient()) < before:
+                return True
+        self._set(start)
+        return False
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"critical_grad_norm": self.norms.astype("float32"),
+        return {"critical_grad_norm": self.norms.astype("float64"),
                 "critical_loss": np.asarray(self.loss, dtype="float64"),
                 "critical_eigenvalues": self.eigenvalues.astype("float64"),
                 "minimal_ratio": np.asarray(minimal_ratio(self.eigenvalues), dtype="float64")}

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 SHALLOW, DEEP, SIGMOID, TANH_TWIN, AS_WRITTEN = "model1", "model2", "model3", "model3_tanh", "model1_300"
 MNIST_1, MNIST_2, MNIST_3, DYNAMICS = "model1", "model2", "model3", "gd_relu"
 ALPHA = 0.05
-NEAR_ZERO = 1e-6  # |λ| ≤ NEAR_ZERO · max|λ|: flat to the precision of a float32 Hessian
+FLAT = 1e-6  # |λ| ≤ FLAT · max|λ|: flat to the precision of a float32 Hessian
+CURVED = 1e-4  # |λ| > CURVED · max|λ|: clearly curved (the Newton steps' cutoff)
 CHECKPOINTS = (1000, 5000)  # iterations at which the fit's loss is read off
 
 
@@ -94,8 +95,9 @@ def equal_size(study: "Study", results: "pd.DataFrame") -> list[Any]:
     study_pair, _ = _compare_fit(results, DEEP, SIGMOID, paired=False)
     return [
         "### Depth at an equal parameter count, and tanh against sigmoid",
-        "Fit quality is the mean squared error on 1,000 points between the training points "
-        "(interpolation over the whole interval). MSEs span orders of magnitude across seeds, "
+        f"Fit quality is the mean squared error on the {study.settings['test_samples'] or 'test'} "
+        "test points, which lie between the training points (interpolation over the whole "
+        "interval). MSEs span orders of magnitude across seeds, "
         "so they are compared on a log scale: geometric means, and ratios of geometric means "
         "with their 95% confidence interval.",
         table,
@@ -177,8 +179,8 @@ def fit_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
 
 @analysis("002.minimal_ratio")
 def minimal_ratio(study: "Study", results: "pd.DataFrame") -> list[Any]:
-    """Figure 14's "minimal ratio" at points of near-zero gradient, with the spectrum's
-    near-zero share that decides what the ratio can mean."""
+    """Figure 14's "minimal ratio" at points of near-zero gradient, beside the share of flat
+    directions and the signs of the curved ones, which decide what the ratio can mean."""
     import numpy as np
     import pandas as pd
 
@@ -194,49 +196,58 @@ def minimal_ratio(study: "Study", results: "pd.DataFrame") -> list[Any]:
         "norm_before": float(a["critical_grad_norm"][0]),
         "norm_after": float(a["critical_grad_norm"][-1]),
         "loss": float(a["critical_loss"]), "ratio": float(a["minimal_ratio"]),
-        "flat": near_zero_share(a["critical_eigenvalues"], NEAR_ZERO),
-        "curved_ratio": ratio_beyond(a["critical_eigenvalues"], NEAR_ZERO),
-        "weights": len(a["critical_eigenvalues"])} for row, a in runs])
+        "flat": near_zero_share(a["critical_eigenvalues"], FLAT),
+        "curved": ratio_beyond(a["critical_eigenvalues"], CURVED),
+        "lowest": float(a["critical_eigenvalues"][0] / np.abs(a["critical_eigenvalues"]).max())}
+        for row, a in runs])
     rows = []
     for label, part in frame.groupby("label", sort=False):
-        ratio, flat, curved = spread(part["ratio"]), spread(part["flat"]), spread(part["curved_ratio"])
+        ratio = spread(part["ratio"])
         rows.append({"configuration": label,
-                     "gradient norm: trained → critical (median)":
-                         f"{part['norm_before'].median():.2g} → {part['norm_after'].median():.2g}",
-                     "loss at the critical point (median)": f"{part['loss'].median():.2e}",
-                     "minimal ratio (mean ± CI)": f"{ratio.mean:.3f} ± {ratio.ci:.3f}",
-                     "share of eigenvalues ≈ 0": f"{flat.mean:.1%}",
-                     "ratio among the others": f"{curved.mean:.3f} ± {curved.ci:.3f}",
+                     "‖∇L‖ trained → critical": f"{part['norm_before'].median():.2g} → "
+                                                f"{part['norm_after'].median():.2g}",
+                     "loss there": f"{part['loss'].median():.2e}",
+                     "minimal ratio": f"{ratio.mean:.3f} ± {ratio.ci:.3f}",
+                     f"flat (|λ| ≤ {FLAT:g}·max)": f"{part['flat'].mean():.0%}",
+                     f"positive among |λ| > {CURVED:g}·max": f"{part['curved'].mean():.3f}",
+                     "lowest λ / max|λ|": f"{part['lowest'].median():.1e}",
                      "runs": len(part)})
+    table = pd.DataFrame(rows).set_index("configuration")
     rho, p_value = spearman(frame["ratio"], np.log10(frame["loss"]))
     trend = (f"the minimal ratio {'rises' if rho > 0 else 'falls'} with the loss (Spearman "
              f"ρ = {rho:+.2f}, p = {p_value:.2g}, {len(frame)} runs)" if p_value < ALPHA else
              f"the minimal ratio shows no significant monotonic trend with the loss (Spearman "
              f"ρ = {rho:+.2f}, p = {p_value:.2g}, {len(frame)} runs)")
     shrunk = float((frame["norm_after"] / frame["norm_before"]).median())
+    all_up = bool((frame["curved"] == 1).all())
     return [
         "### Minimal ratio: what the Hessian says at points of near-zero gradient",
-        "How the points are found: training ends near, but not at, a point where the gradient "
-        "vanishes. From the trained weights we minimise the squared gradient norm ‖∇L‖² itself "
-        "(Adam, the steps and learning rate in the settings' probes), over all training points, "
-        "so the weights slide to a nearby point where the gradient is as small as we can make "
-        "it, a minimum or a saddle alike. There the exact Hessian of the loss (every second "
-        "derivative, by differentiating the gradient) is computed and its eigenvalues taken. "
-        "The *minimal ratio* is the share of them that are positive: 1 at a strict local "
-        "minimum, lower at a saddle. The trained weights are restored afterwards.",
-        pd.DataFrame(rows).set_index("configuration"),
+        "How the points are found: training ends near, but not exactly at, a point where the "
+        "gradient vanishes. From the trained weights we take Newton steps on the gradient: "
+        "w ← w − H⁺∇L, with H the Hessian (H⁺ its pseudo-inverse over the directions that "
+        "curve). This is the Gauss-Newton step for minimising the squared gradient norm ‖∇L‖², "
+        "so it heads for the nearest point where the gradient vanishes, minimum or saddle "
+        "alike; a step is kept only if it lowers the gradient norm. There the exact Hessian of "
+        "the loss over every training point is computed (each second derivative, by "
+        "differentiating the gradient) and its eigenvalues taken. The *minimal ratio* is the "
+        "share of them that are positive: 1 at a strict local minimum, lower at a saddle. The "
+        "trained weights are restored afterwards. Medians and means over seeds:",
+        table,
         "\n".join([
-            f"- The descent shrank the gradient norm by a median factor of {shrunk:.2g}.",
-            f"- Most eigenvalues are nearly zero: {frame['flat'].mean():.0%} of them on average "
-            f"lie within {NEAR_ZERO:g} × the largest magnitude of zero, the precision of a "
-            "float32 Hessian. Those are directions in which the loss is flat; their signs are "
-            "as much rounding as curvature, so a minimal ratio near 0.5 says *flat*, not "
+            f"- The Newton steps shrank the gradient norm by a median factor of {1 / shrunk:.3g}.",
+            f"- Most eigenvalues are nearly zero: on average {frame['flat'].mean():.0%} of them "
+            f"lie within {FLAT:g} × the largest magnitude of zero, which is the rounding of a "
+            "float32 Hessian. Those are directions in which the loss is flat, and their signs "
+            "are rounding as much as curvature: a minimal ratio near 0.5 then says *flat*, not "
             "*saddle*.",
-            f"- Among the clearly curved directions the share of positive eigenvalues is "
-            f"{frame['curved_ratio'].mean():.3f} on average: "
-            + ("these points are minima in every direction the loss curves in."
-               if frame["curved_ratio"].min() > 0.99 else
-               "a few curved directions bend downwards, so some of these points are saddles."),
+            (f"- Every eigenvalue larger than {CURVED:g} × the largest is positive in every run"
+             f", and the most negative one is at most {abs(frame['lowest'].min()):.1e} of the "
+             "largest: where the loss curves at all, it curves upwards. By the Hessian these "
+             "points are minima with many flat directions, not saddles." if all_up else
+             f"- Among eigenvalues larger than {CURVED:g} × the largest, on average "
+             f"{1 - frame['curved'].mean():.1%} are negative (most negative: "
+             f"{abs(frame['lowest'].min()):.1e} of the largest): some of these points curve "
+             "downwards in a few directions, so they are saddles, or not yet critical."),
             f"- Against the loss (Figure 14): {trend}.",
         ]),
     ]
@@ -251,22 +262,19 @@ def _final(results: "pd.DataFrame", name: str, key: str) -> "pd.Series":
 def model_pairs(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Figures 7-10: Model 1 against Model 2 and against Model 3, loss and accuracy by epoch,
     and the study's reading of them (Model 1 beats 2 but 2 is catching up; 3 beats 1)."""
-    import matplotlib.pyplot as plt
     import numpy as np
     import pandas as pd
 
-    from ..plots import training_curves
+    from ..dynamics_plots import epoch_curves
     from ..stats import spread, welch_difference
 
-    items: list[Any] = ["### Figures 7–10: Model 1 against Models 2 and 3"]
+    items: list[Any] = ["### Figures 7–10: Model 1 against Models 2 and 3",
+                        "Loss and accuracy over each epoch's training batches, as the study "
+                        "plots them: mean over seeds with its 95% band."]
     for other, figures in ((MNIST_2, "7 and 8"), (MNIST_3, "9 and 10")):
         pair = results[results["name"].isin([MNIST_1, other])]
-        for metric, what in (("loss", "Loss"), ("accuracy", "Accuracy")):
-            fig = training_curves(pair, hue="label", metric=metric,
-                                  title=f"{what} by epoch (training batches), Model 1 against "
-                                        f"Model {other[-1]} (Figures {figures})")
-            plt.close(fig)
-            items.append(fig)
+        items.append(epoch_curves(pair, ["loss", "accuracy"], ["training loss", "training accuracy"],
+                                  title=f"Model 1 against Model {other[-1]} (Figures {figures})"))
     rows = []
     for name in (MNIST_1, MNIST_2, MNIST_3):
         runs = _runs(results, name)
@@ -280,8 +288,9 @@ def model_pairs(study: "Study", results: "pd.DataFrame") -> list[Any]:
         rows.append(row)
     test = {n: _runs(results, n).set_index("seed")["test_accuracy"] for n in (MNIST_1, MNIST_2, MNIST_3)}
     one_two, one_three = welch_difference(test[MNIST_1], test[MNIST_2]), welch_difference(test[MNIST_3], test[MNIST_1])
+    last = min(5, int(results["epochs_run"].min()))
     slopes = {n: _runs(results, n)["history"].map(lambda h: np.polyfit(
-        np.arange(5), np.asarray(h["val_accuracy"][-5:]), 1)[0]) for n in (MNIST_1, MNIST_2)}
+        np.arange(last), np.asarray(h["val_accuracy"][-last:]), 1)[0]) for n in (MNIST_1, MNIST_2)}
     catch = welch_difference(slopes[MNIST_2], slopes[MNIST_1])
     gap = one_two.mean
     epochs = int(_runs(results, MNIST_1)["epochs_run"].iloc[0])
@@ -294,7 +303,7 @@ def model_pairs(study: "Study", results: "pd.DataFrame") -> list[Any]:
             f"- *\"Model 1 shows a better improvement than Model 2\"*: Model 1's test accuracy "
             f"is {gap:+.4f} ± {one_two.ci:.4f} above Model 2's (Welch p = {one_two.p_value:.2g})"
             + (": supported." if gap > 0 and one_two.p_value < ALPHA else ": not supported."),
-            f"- *\"Model 2 ... will surely surpass Model 1\"*: over the last five epochs Model 2's "
+            f"- *\"Model 2 ... will surely surpass Model 1\"*: over the last {last} epochs Model 2's "
             f"validation accuracy rises by {catch.mean:+.4f} ± {catch.ci:.4f} per epoch more than "
             f"Model 1's (Welch p = {catch.p_value:.2g})"
             + (", so it is catching up." if catch.mean > 0 and catch.p_value < ALPHA
@@ -350,10 +359,11 @@ def dynamics(study: "Study", results: "pd.DataFrame") -> list[Any]:
             f"{frame['loss_last'].median():.3f} in the last).",
             f"- **Loss and gradient norm together (Figures 12–13):** the per-update loss and "
             f"gradient norm have Spearman ρ = {rho.mean:+.2f} ± {rho.ci:.2f} (mean over runs): "
-            + ("they do move together, as the study says, "
-               if rho.mean - rho.ci > 0.3 else "they do not move in step, ")
-            + "though the gradient norm is not a function of the loss: it first rises while the "
-            "loss falls fastest.",
+            + ("they do move together, as the study says"
+               if rho.mean - rho.ci > 0.3 else "they do not move in step")
+            + (f", though the gradient norm first rises (to update "
+               f"{int(frame['peak_step'].median())}) while the loss falls fastest."
+               if frame["peak_step"].median() > 1 else "."),
             f"- **Weight paths (Figure 11):** the runs start {start:.1f} apart in weight space "
             f"(mean distance between seeds' initial weights) and end {end:.1f} apart, having "
             f"each moved {np.median(travelled):.1f} (median). "
