@@ -28,7 +28,7 @@
 # %% [markdown]
 # ## 1. Setup
 # The parameters cell below is what `make report` (papermill) replaces. Its defaults run the
-# small `quick` profile (4,000 images, a few epochs).
+# small `quick` profile (2,000 images, three epochs, two seeds).
 
 # %% tags=["parameters"]
 params_file = "../params/dynamics/002_abhinav.yaml"

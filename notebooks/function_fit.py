@@ -29,7 +29,7 @@
 # %% [markdown]
 # ## 1. Setup
 # The parameters cell below is what `make report` (papermill) replaces. Its defaults run the
-# small `quick` profile (2,000 iterations instead of 20,000, two seeds).
+# small `quick` profile (1,000 iterations instead of 20,000, two seeds).
 
 # %% tags=["parameters"]
 params_file = "../params/function_fit/002_abhinav.yaml"
