@@ -87,8 +87,14 @@ def epoch_curves(results: pd.DataFrame, metrics: list[str], ylabels: list[str],
                  title: str | None = None) -> plt.Figure:
     """Per-epoch logs (e.g. ``loss``, ``val_accuracy``) side by side: per configuration the
     mean over seeds with its 95% confidence band; the legend sits below the panels, so long
-    labels never squeeze them."""
+    labels never squeeze them.  A metric some run did not log (``val_*`` without a validation
+    split) is left out."""
     use_theme()
+    kept = [(m, y) for m, y in zip(metrics, ylabels)
+            if all(m in h for h in results["history"])]
+    if not kept:
+        raise ValueError(f"no run logged any of {metrics}")
+    metrics, ylabels = [m for m, _ in kept], [y for _, y in kept]
     colours = _colours(list(results["label"]))
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.6 * len(metrics), 3.9), squeeze=False)
     for ax, metric, ylabel in zip(axes[0], metrics, ylabels):

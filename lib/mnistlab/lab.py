@@ -194,7 +194,7 @@ def _optimizer(spec: dict) -> str:
 
 
 def _probes(spec: dict | None) -> str:
-    return ", ".join(f"{k} {v}" for k, v in spec.items()) if spec else "none"
+    return ", ".join(f"{k} {v}" for k, v in spec.items() if v is not False) if spec else "none"
 
 
 def _early_stopping(spec: dict | None) -> str:
