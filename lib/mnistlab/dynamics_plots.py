@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import SymmetricalLogLocator
 
 from .dynamics import band, layer_slices, weight_pca
 from .plots import use_theme
@@ -227,8 +228,10 @@ def spectra(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
         seen.add(row["label"])
         ax.plot(np.linspace(0, 1, len(values)), values, color=colours[row["label"]], lw=1,
                 alpha=0.7, label=label)
-    smallest = min(np.abs(a["critical_eigenvalues"]).max() for _, a in runs) * 1e-7
-    ax.set_yscale("symlog", linthresh=smallest)
+    threshold = 10.0 ** np.floor(np.log10(
+        min(np.abs(a["critical_eigenvalues"]).max() for _, a in runs) * 1e-7))
+    ax.set_yscale("symlog", linthresh=threshold, linscale=0.4)
+    ax.yaxis.set_major_locator(SymmetricalLogLocator(base=100, linthresh=threshold))
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xlabel("eigenvalue rank (share of the spectrum)")
     ax.set_ylabel("eigenvalue")

@@ -166,7 +166,7 @@ def fit_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
                "straight line; Model 1's is worse than the deep ones, but curved."),
             f"- *\"Iteration: 1000 (until the loss tends to zero)\"*: from iteration "
             f"{CHECKPOINTS[0]:,} to the last the median MSE still falls by a factor of "
-            f"{early.min():.3g} to {early.max():.3g} depending on the network, so the loss had "
+            f"{_factor(early.min())} to {_factor(early.max())} depending on the network, so the loss had "
             "not stopped at 1,000 iterations: it falls quickly at first, then keeps falling "
             "slowly on a log scale (figure above).",
             "- *\"The gradient norm also reaches to zero as the loss does\"*: the last update's "
@@ -175,6 +175,10 @@ def fit_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
             "by orders of magnitude, though never to zero.",
         ]),
     ]
+
+
+def _factor(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
 @analysis("002.minimal_ratio")
@@ -337,8 +341,12 @@ def dynamics(study: "Study", results: "pd.DataFrame") -> list[Any]:
     for row, a in runs:
         norms, losses = a["grad_norm_step"], a["loss_step"]
         rho, _ = spearman(norms, losses)
+        epochs = len(norms) // per_epoch
+        at = (2 * epochs // 3) * per_epoch
         rows.append({"seed": row["seed"], "peak": norms.max(), "peak_step": int(norms.argmax()) + 1,
-                     "last_epoch": float(norms[-per_epoch:].mean()), "rho": rho,
+                     "last_epoch": float(norms[-per_epoch:].mean()),
+                     "two_thirds": float(norms[at - per_epoch:at].mean()) if at else np.nan,
+                     "rho": rho,
                      "loss_first": float(losses[:per_epoch].mean()),
                      "loss_last": float(losses[-per_epoch:].mean())})
     frame = pd.DataFrame(rows)
@@ -348,14 +356,21 @@ def dynamics(study: "Study", results: "pd.DataFrame") -> list[Any]:
     travelled = np.linalg.norm(weights[:, -1] - weights[:, 0], axis=1)
     rho = spread(frame["rho"])
     drop = spread(frame["last_epoch"] / frame["peak"])
+    late = spread(frame["last_epoch"] / frame["two_thirds"])
+    epochs = int(runs[0][0]["epochs_run"])
     return [
         "### Figures 11–13 in numbers",
         "\n".join([
             f"- **Gradient norm (Figure 12):** it peaks at update {int(frame['peak_step'].median())} "
             f"(median over {len(frame)} runs), then falls; in the last epoch it averages "
-            f"{drop.mean:.2f} ± {drop.ci:.2f} of its peak. With mini-batches of 500 the gradient "
-            "of each update is noisy and does not go to zero, while the loss keeps falling "
-            f"(from {frame['loss_first'].median():.3f} in the first epoch to "
+            f"{drop.mean:.2f} ± {drop.ci:.2f} of its peak"
+            + (f", and {late.mean:.2f} ± {late.ci:.2f} of what it was in epoch "
+               f"{2 * epochs // 3}: "
+               + ("it has levelled off" if abs(late.mean - 1) < 0.2 else "it is still falling")
+               if late.n else "")
+            + ". Each update's gradient comes from one mini-batch, so it stays noisy and does "
+            "not reach zero, while the loss keeps falling (from "
+            f"{frame['loss_first'].median():.3f} in the first epoch to "
             f"{frame['loss_last'].median():.3f} in the last).",
             f"- **Loss and gradient norm together (Figures 12–13):** the per-update loss and "
             f"gradient norm have Spearman ρ = {rho.mean:+.2f} ± {rho.ci:.2f} (mean over runs): "
@@ -366,7 +381,8 @@ def dynamics(study: "Study", results: "pd.DataFrame") -> list[Any]:
                if frame["peak_step"].median() > 1 else "."),
             f"- **Weight paths (Figure 11):** the runs start {start:.1f} apart in weight space "
             f"(mean distance between seeds' initial weights) and end {end:.1f} apart, having "
-            f"each moved {np.median(travelled):.1f} (median). "
+            f"each moved {np.median(travelled):.1f} (median), "
+            f"{np.median(travelled) / start:.0%} of the distance between starts. "
             + ("They end no closer together than they started: each seed settles in its own "
                "region, as the separate paths of the PCA show." if end >= 0.9 * start else
                "They end closer together than they started."),
