@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistlab.compare import load_published
+from mnistlab.published import load_published
 from mnistlab.runner import report_all
 
 from .conftest import REPO
