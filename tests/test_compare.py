@@ -112,7 +112,7 @@ def test_the_committed_published_files_join_their_study_runs():
     for path in (REPO / "params/published").glob("*.yaml"):
         for table in load_published(path).values():
             for column in table.compare.columns.values():
-                assert column.metric.split("_")[0] in {"train", "val", "test", "epochs"}, path
+                assert column.metric.split("_")[0] in {"train", "val", "test", "epochs", "parameters"}, path
 
 
 def test_a_nan_loss_is_left_out_of_the_mean_and_counted():

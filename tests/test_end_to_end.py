@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mnistlab.published import load_published
@@ -103,3 +104,34 @@ def test_changed_notebook_reexecutes_but_reuses_trained_runs(project):
     report_all("quick", root=project, experiment="depth")
     assert "The machine" in (project / "reports/quick/depth/000_rim_shin.html").read_text()
     assert [p.stat().st_mtime_ns for p in runs] == stamps, "no run was retrained"
+
+
+STUDY_002 = {  # report → figures it must hold, and the arrays its runs must have saved
+    "function_fit/002_abhinav": (4, {"loss_step", "grad_norm_step", "predictions", "targets",
+                                     "critical_eigenvalues", "critical_grad_norm",
+                                     "critical_loss", "minimal_ratio"}),
+    "dynamics/002_abhinav": (5, {"weights", "weights_epoch", "grad_norm_step", "loss_step"}),
+}
+
+
+@pytest.mark.parametrize("report", list(STUDY_002))
+def test_study_002_reports_draw_every_figure_from_numbers_saved_with_the_runs(project, report):
+    figures, arrays = STUDY_002[report]
+    html = (project / f"reports/{report}.html").read_text()
+    assert "QUICK PREVIEW PROFILE" in html and "Traceback" not in html
+    assert html.count("<img") >= figures
+    assert _pdf_has_image(project / f"reports/{report}.pdf")
+    runs = project / f"build/quick/{report}/runs"
+    saved = [np.load(path) for path in sorted(runs.glob("*.npz"))]
+    assert saved and any(arrays <= set(data.files) for data in saved)
+    published = load_published(REPO / f"params/published/002_abhinav_{report.split('/')[0]}.yaml")
+    for count in published["sizes"].frame["parameters"]:
+        assert f">{count}<" in html, "the study's stated parameter counts are shown"
+
+
+def test_study_002_function_fit_answers_its_questions(project):
+    html = (project / "reports/function_fit/002_abhinav.html").read_text()
+    for heading in ("Depth at an equal parameter count", "The study&#x27;s reading of its fits",
+                    "Minimal ratio: what the Hessian says"):
+        assert heading in html or heading.replace("&#x27;", "'") in html
+

@@ -81,8 +81,11 @@ class Study:
                 "early stopping": _early_stopping(run.get("early_stopping")),
                 "inputs train/test": f"{run['train_inputs']}/{run['test_inputs']}",
                 "probes": _probes(run.get("probes")),
+                "passes per epoch": run.get("passes_per_epoch"),
+                "kernel initializer": _optimizer(run["kernel_initializer"])
+                if run.get("kernel_initializer") else None,
             })
-        return pd.DataFrame(rows).set_index("name")
+        return pd.DataFrame(rows).set_index("name").dropna(axis=1, how="all")
 
     def show_settings(self) -> None:
         """Display the shared and varying settings, the assumptions and the reading notes."""
@@ -225,7 +228,7 @@ def _optimizer(spec: dict) -> str:
 
 
 def _probes(spec: dict | None) -> str:
-    return ", ".join(f"{k} {v}" for k, v in spec.items()) if spec else "none"
+    return ", ".join(f"{k} {v}" for k, v in spec.items() if v is not False) if spec else "none"
 
 
 def _early_stopping(spec: dict | None) -> str:

@@ -26,21 +26,34 @@ def build_mlp(run: dict[str, Any], input_dim: int) -> keras.Model:
     output layer (units and activation) is the task's.
     """
     layers: list[keras.layers.Layer] = [keras.Input(shape=(input_dim,))]
+    init = run.get("kernel_initializer")
     for units, activation in zip(run["hidden"], run["activation"]):
-        layers.append(keras.layers.Dense(units, activation=activation))
+        layers.append(keras.layers.Dense(units, activation=activation,
+                                         kernel_initializer=initializer(init)))
     if run.get("dropout"):
         layers.append(keras.layers.Dropout(run["dropout"]))
     spec = task(run["task"])
-    layers.append(keras.layers.Dense(spec.outputs, activation=spec.output_activation))
+    layers.append(keras.layers.Dense(spec.outputs, activation=spec.output_activation,
+                                     kernel_initializer=initializer(init)))
     return keras.Sequential(layers, name=_model_name(run))
 
 
-BUILDERS: dict[str, Callable[[dict[str, Any], int], keras.Model]] = {"mlp": build_mlp}
+BUILDERS: dict[str, Callable[[dict[str, Any], int], keras.Model]] = {
+    "mlp": build_mlp, "regression": build_mlp}
 
 
 def build_model(run: dict[str, Any], input_dim: int | None = None) -> keras.Model:
     """The model of ``run``'s kind, on the task's inputs unless ``input_dim`` says otherwise."""
     return BUILDERS[run.get("kind", "mlp")](run, input_dim or task(run["task"]).inputs)
+
+
+def initializer(spec: dict[str, Any] | None) -> keras.initializers.Initializer | str:
+    """A new initializer per layer (one instance shared by layers of the same shape would give
+    them the same weights); None is Keras's own default, glorot_uniform."""
+    if spec is None:
+        return "glorot_uniform"
+    options = {k: v for k, v in spec.items() if k != "name" and v is not None}
+    return keras.initializers.get({"class_name": spec["name"], "config": options})
 
 
 def _model_name(run: dict[str, Any]) -> str:

@@ -122,9 +122,36 @@ OPTIMIZER_SPECS = (SGD, Adam, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Ftrl)
 Optimizer = Annotated[Union[OPTIMIZER_SPECS], Field(discriminator="name")]  # type: ignore[valid-type]
 
 
+class NamedInitializer(Strict):
+    """A Keras initializer without options of its own (its fan-in/fan-out scaling)."""
+
+    name: Literal["glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
+                  "lecun_normal"]
+
+
+class NormalInitializer(Strict):
+    """Normal weights; omitted options keep Keras's defaults (mean 0, stddev 0.05)."""
+
+    name: Literal["random_normal", "truncated_normal"]
+    mean: float | None = None
+    stddev: Positive | None = None
+
+
+Initializer = Annotated[Union[NamedInitializer, NormalInitializer], Field(discriminator="name")]
+
+
 class EarlyStopping(Strict):
     monitor: Monitor = "loss"
     patience: int = Field(1, ge=0, le=1000)
+
+
+class CriticalPoint(Strict):
+    """From the trained weights, Newton steps on the gradient to a point where it is (nearly)
+    zero, and the Hessian's spectrum there."""
+
+    steps: int = Field(3, ge=1, le=50, description="Newton steps (each needs one Hessian)")
+    cutoff: float = Field(1e-4, gt=0, lt=1, description="eigenvalues below cutoff × the "
+                          "largest are left out of each step (flat directions)")
 
 
 class Probes(Strict):
@@ -138,6 +165,13 @@ class Probes(Strict):
     hessian: bool = Field(False, description="eigenvalues of the loss Hessian on `sample` "
                           "training rows at the end (models of at most HESSIAN_MAX weights)")
     sample: int = Field(2000, ge=10, le=60000)
+    loss: Literal["step"] | None = Field(None, description="step: the training loss of each "
+                                         "update, recorded inside the compiled epoch")
+    predictions: bool | None = Field(None, description="the model's outputs on `sample` "
+                                     "training rows at the end")
+    critical: CriticalPoint | None = Field(None, description="minimal ratio: Hessian spectrum "
+                                           "at a nearby point of near-zero gradient (models of "
+                                           "at most HESSIAN_MAX weights)")
 
 
 HESSIAN_MAX = 5000
@@ -162,6 +196,8 @@ class MlpRun(Strict):
     train_inputs: Scaling = "unit"
     test_inputs: Scaling = "unit"
     probes: Probes | None = None
+    kernel_initializer: Initializer | None = Field(None, description="every Dense layer's "
+                                                   "weights; omitted = Keras's glorot_uniform")
 
     @model_validator(mode="after")
     def _consistent(self) -> "MlpRun":
@@ -176,9 +212,10 @@ class MlpRun(Strict):
         if weights > MAX_WEIGHTS:
             raise ValueError(f"hidden {shorten(self.hidden, 60)} makes a model of {weights:,} "
                              f"weights; at most {MAX_WEIGHTS:,} are allowed")
-        if self.probes and self.probes.hessian and weights > HESSIAN_MAX:
-            raise ValueError(f"probes.hessian needs a model of at most {HESSIAN_MAX} weights; "
-                             f"this one has {weights}")
+        if self.probes and (self.probes.hessian or self.probes.critical) \
+                and weights > HESSIAN_MAX:
+            raise ValueError(f"probes.hessian and probes.critical need a model of at most "
+                             f"{HESSIAN_MAX} weights; this one has {weights}")
         return self
 
 
@@ -188,7 +225,18 @@ def mlp_weights(inputs: int, hidden: list[int], outputs: int) -> int:
     return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
 
 
-RUN_KINDS: dict[str, type[Strict]] = {"mlp": MlpRun}
+class RegressionRun(MlpRun):
+    """A fully connected network fitting a real-valued target (a function of one variable)
+    by mean squared error.  Its data are tiny, so ``passes_per_epoch`` passes over them are
+    one compiled call and one logged epoch: 20,000 full-batch steps are 20 calls, not 20,000."""
+
+    kind: Literal["regression"]
+    loss: Literal["mean_squared_error"] = "mean_squared_error"
+    passes_per_epoch: int = Field(1, ge=1, le=100000, description="passes over the training "
+                                  "rows per logged epoch (one compiled call)")
+
+
+RUN_KINDS: dict[str, type[Strict]] = {"mlp": MlpRun, "regression": RegressionRun}
 
 
 def _plain_name(name: str) -> str:
@@ -289,7 +337,8 @@ def _flatten(annotation: Any) -> list[Any]:
 
 
 _TYPE_TAGS = {"int", "float", "str", "bool", "none", "function-after", "list", "dict"}
-_UNION_TAGS = {spec.model_fields["name"].annotation.__args__[0] for spec in OPTIMIZER_SPECS}
+_UNION_TAGS = {tag for spec in (*OPTIMIZER_SPECS, NamedInitializer, NormalInitializer)
+               for tag in spec.model_fields["name"].annotation.__args__}
 
 
 def _dotted(loc: tuple) -> str:

@@ -151,3 +151,43 @@ def paired_resolution(sd: float, seeds: int, level: float = LEVEL) -> float:
     if seeds < 2 or not np.isfinite(sd):
         return float("nan")
     return float(stats.t.ppf(0.5 + level / 2, seeds - 1) * sd / np.sqrt(seeds))
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Mean of ``a`` minus mean of ``b`` with its 95% CI (Welch) and two-sided p-value."""
+
+    mean: float
+    ci: float
+    p_value: float
+    n_a: int
+    n_b: int
+
+
+def welch_difference(a: Any, b: Any, level: float = LEVEL) -> Difference:
+    """Difference of two independent groups' means (unequal variances): for runs of two
+    different networks, whose seeds share nothing (other shapes, other initial weights)."""
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    if len(x) < 2 or len(y) < 2:
+        return Difference(float(x.mean() - y.mean()) if len(x) and len(y) else float("nan"),
+                          float("nan"), float("nan"), len(x), len(y))
+    va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+    se = float(np.sqrt(va + vb))
+    if se == 0:
+        return Difference(float(x.mean() - y.mean()), 0.0, float("nan"), len(x), len(y))
+    dof = (va + vb) ** 2 / (va ** 2 / (len(x) - 1) + vb ** 2 / (len(y) - 1))
+    t = float(stats.t.ppf(0.5 + level / 2, dof))
+    p_value = float(stats.ttest_ind(x, y, equal_var=False).pvalue)
+    return Difference(float(x.mean() - y.mean()), t * se, p_value, len(x), len(y))
+
+
+def paired_by_seed(a: pd.Series, b: pd.Series, level: float = LEVEL) -> Difference:
+    """Mean of ``a − b`` over the seeds both have (Series indexed by seed), its 95% CI and the
+    paired t-test's p-value: for two runs that start from the same initial weights."""
+    both = pd.concat([a.rename("a"), b.rename("b")], axis=1).dropna()
+    difference = spread(both["a"] - both["b"], level)
+    p_value = (float(stats.ttest_rel(both["a"], both["b"]).pvalue)
+               if difference.n > 1 and difference.sd > 0 else float("nan"))
+    return Difference(difference.mean, difference.ci, p_value, difference.n, difference.n)

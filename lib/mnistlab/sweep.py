@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 
 from .cache import digest, source_digest, write_bytes_atomic, write_json_atomic
-from .data import load_mnist
 from .params import Params, ProfileName, profile_settings, resolve_runs
 from .paths import rejected_dir, runs_dir, study_build_dir
-from .tasks import TASKS
+from .tasks import task as task_named
 from .training import EpochHook, prepare_arrays, train_run
 
 RESULT_FIELDS = ("epochs_run", "train_time_s", "parameters", "history")
@@ -123,7 +122,7 @@ class RunTask:
                              f"run's {self.key[:16]!r}")
         if result.get("seed") != self.seed or result.get("run") != json.loads(json.dumps(self.run)):
             raise ValueError("its settings or seed are not this run's")
-        metrics = ("loss", *TASKS[self.run["task"]].metrics)
+        metrics = ("loss", *task_named(self.run["task"]).metrics)
         numbers = ["train_time_s", *(f"{part}_{m}" for part in ("train", "test") for m in metrics)]
         missing = [f for f in (*RESULT_FIELDS, *numbers) if f not in result]
         if missing:
@@ -159,7 +158,8 @@ def plan(params: Params, params_path: str | Path, profile: ProfileName = "quick"
     """Every (configuration, seed) of the study, in table order, keyed for the cache."""
     settings = profile_settings(params, profile)
     out = Path(results_dir) if results_dir else default_results_dir(params, profile, params_path)
-    data_sha, code_sha = load_mnist().sha256, source_digest(training_only=True)
+    data_sha = task_named(params.data.task).source.digest()
+    code_sha = source_digest(training_only=True)
     label = f"{params.experiment}/{Path(params_path).stem} {profile}"
     tasks = []
     for run in resolve_runs(params):

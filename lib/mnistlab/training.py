@@ -35,7 +35,6 @@ from typing import Any, Callable, Iterator, Literal
 import numpy as np
 
 from .backend import keras, tf
-from .data import load_mnist
 from .models import build_model, compile_model
 from .probes import collect, probes_for
 from .tasks import task as task_named
@@ -67,32 +66,26 @@ class Arrays:
     y_test: np.ndarray
 
 
-def _scale(x: np.ndarray, scaling: str) -> np.ndarray:
-    flat = x.reshape(len(x), -1).astype("float32")
-    return flat / np.float32(255.0) if scaling == "unit" else flat
-
-
 @lru_cache(maxsize=8)
 def prepare_arrays(task: str = "digits", train_inputs: str = "unit", test_inputs: str = "unit",
                    train_samples: int | None = None, test_samples: int | None = None,
                    validation_split: float = 0.0) -> Arrays:
-    """MNIST as flat float32 arrays; subsets take the first N rows so every run sees the same.
+    """The task's examples as float32 arrays, from the task's own source (MNIST images, or
+    points of a function); MNIST subsets take the first N rows so every run sees the same.
 
     As with Keras's ``validation_split``, the validation rows are the *last* fraction of the
     training rows, taken before any shuffling.
     """
-    mnist = load_mnist()
-    x_train = _scale(mnist.x_train[:train_samples], train_inputs)
-    labels = task_named(task).labels
-    y_train = labels(mnist.y_train[:train_samples])
+    spec = task_named(task)
+    x_train, y_raw, x_test, y_test_raw = spec.source.load(train_inputs, test_inputs,
+                                                          train_samples, test_samples)
+    y_train = spec.labels(y_raw)
     x_val = y_val = None
     if validation_split:
         cut = int(len(x_train) * (1 - validation_split))
         x_train, x_val = x_train[:cut], x_train[cut:]
         y_train, y_val = y_train[:cut], y_train[cut:]
-    x_test = _scale(mnist.x_test[:test_samples], test_inputs)
-    y_test = labels(mnist.y_test[:test_samples])
-    return Arrays(x_train, y_train, x_val, y_val, x_test, y_test)
+    return Arrays(x_train, y_train, x_val, y_val, x_test, spec.labels(y_test_raw))
 
 
 Engine = Literal["compiled", "plain"]
@@ -103,11 +96,21 @@ def encode(y: np.ndarray, run: dict[str, Any]) -> np.ndarray:
     return task_named(run["task"]).encode(y, run["loss"])
 
 
-def epoch_orders(n: int, seed: int) -> Iterator[np.ndarray]:
-    """Endless per-epoch permutations of ``n`` rows, reproducible from ``seed`` alone."""
+def epoch_orders(n: int, seed: int, passes: int = 1) -> Iterator[np.ndarray]:
+    """Endless per-epoch permutations of ``n`` rows, reproducible from ``seed`` alone.
+
+    With ``passes`` > 1 an epoch is that many passes, each its own permutation, one after
+    the other (the rows of ``repeated``), so a batch never mixes two passes.
+    """
     rng = np.random.default_rng(seed)
     while True:
-        yield rng.permutation(n).astype("int32")
+        yield np.concatenate([rng.permutation(n) for _ in range(passes)]).astype("int32")
+
+
+def repeated(x: np.ndarray, passes: int) -> np.ndarray:
+    """``x`` stacked ``passes`` times, so an epoch of ``passes`` passes is one compiled call
+    (tiny data only: a 1-D function's points; MNIST is never copied)."""
+    return x if passes == 1 else np.tile(x, (passes,) + (1,) * (x.ndim - 1))
 
 
 def dropout_layers(models: list[keras.Model]) -> list[keras.layers.Dropout]:
@@ -275,7 +278,8 @@ class Trainee:
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
         model = compile_model(build_model(run, input_dim), run)
-        return cls(model, epoch_orders(rows, seed), _callbacks(run, epochs, on_epoch))
+        return cls(model, epoch_orders(rows, seed, run.get("passes_per_epoch", 1)),
+                   _callbacks(run, epochs, on_epoch))
 
 
 def fit_group(trainees: list[Trainee], x: np.ndarray, y: np.ndarray, batch_size: int,
@@ -344,8 +348,9 @@ def train_run(run: dict[str, Any], seed: int, arrays: Arrays, max_epochs: int | 
     first epoch's tracing and any probes), as the studies timed ``fit``; ``train_cpu_s`` is the
     CPU time this process spent in that loop, on ``threads`` TensorFlow threads.  Wall time
     also measures whoever else runs on the machine; CPU time barely does, so it is the figure
-    to compare across runs made side by side.  ``probes`` holds
-    the arrays the run's probes recorded (empty without probes).
+    to compare across runs made side by side.  ``probes`` holds the arrays the run's probes
+    recorded (empty without probes).  A run with ``passes_per_epoch`` k logs one epoch per k
+    passes over the rows.
     """
     epochs = min(run["epochs"], max_epochs) if max_epochs else run["epochs"]
     trainee = Trainee.fresh(run, seed, len(arrays.x_train), arrays.x_train.shape[1], epochs,
@@ -354,14 +359,16 @@ def train_run(run: dict[str, Any], seed: int, arrays: Arrays, max_epochs: int | 
     if arrays.x_val is not None:
         validation = _fixed_batches(arrays.x_val, encode(arrays.y_val, run))
     y_train = encode(arrays.y_train, run)
+    passes = run.get("passes_per_epoch", 1)
+    x_epoch, y_epoch = repeated(arrays.x_train, passes), repeated(y_train, passes)
     probes = probes_for(run.get("probes"), arrays.x_train, y_train, run["loss"],
-                        math.ceil(len(y_train) / run["batch_size"]))
+                        math.ceil(len(y_epoch) / run["batch_size"]))
     trainee.callbacks.extend(probes)
     start, start_cpu = time.perf_counter(), time.process_time()
     if engine == "plain":
-        fit_plain(trainee, arrays.x_train, y_train, run["batch_size"], epochs, validation)
+        fit_plain(trainee, x_epoch, y_epoch, run["batch_size"], epochs, validation)
     else:
-        fit_group([trainee], arrays.x_train, y_train, run["batch_size"], epochs, validation)
+        fit_group([trainee], x_epoch, y_epoch, run["batch_size"], epochs, validation)
     train_time, train_cpu = time.perf_counter() - start, time.process_time() - start_cpu
     model, curves = trainee.model, trainee.history
     test = model.evaluate(_fixed_batches(arrays.x_test, encode(arrays.y_test, run)), verbose=0,

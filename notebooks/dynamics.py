@@ -1,0 +1,110 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lab — What happens to the weights while a network learns MNIST?
+#
+# This notebook runs the **dynamics** experiment for any study of it: MNIST networks trained
+# with several random seeds, compared epoch by epoch, and one of them watched closely while it
+# trains: all its weights every few epochs, and the loss and gradient norm of every update.
+# Those recordings are saved with each run; the figures are drawn from them. The banner says
+# which study and which profile produced these numbers.
+#
+# **Question for you:** eight runs of the same network start from eight random points in
+# weight space. Do they end in the same place?
+
+# %% [markdown]
+# ## 1. Setup
+# The parameters cell below is what `make report` (papermill) replaces. Its defaults run the
+# small `quick` profile (2,000 images, three epochs, two seeds).
+
+# %% tags=["parameters"]
+params_file = "../params/dynamics/002_abhinav.yaml"
+profile = "quick"
+results_dir = ""
+
+# %%
+from mnistlab import dynamics_plots
+from mnistlab.lab import environment, start
+
+study = start(params_file, profile)
+
+# %% [markdown]
+# ## 2. Settings
+
+# %%
+study.show_settings()
+
+# %% [markdown]
+# ## 3. Train
+# Finished runs are cached, so re-running this cell only trains what is missing.
+
+# %% tags=["remove_output"]
+results = study.run(results_dir)
+
+# %%
+agreement = study.agreement(results)
+
+# %% [markdown]
+# ## 4. The published numbers beside ours
+
+# %%
+study.show_tables(agreement)
+
+# %% [markdown]
+# ## 5. Every network, epoch by epoch
+# Loss on the training batches of each epoch, and accuracy on the held-out validation images
+# after it: mean over seeds with its 95% band.
+
+# %%
+dynamics_plots.epoch_curves(results, ["loss", "val_accuracy"],
+                            ["training loss", "validation accuracy"])
+
+# %% [markdown]
+# ## 6. The path of the weights in two dimensions
+# Every snapshot of a run's weights is one point in a space with one axis per weight. A
+# principal component analysis of all runs' snapshots together finds the two directions in
+# which they differ most; each run is drawn as its path through those two. The left panel uses
+# every weight of the model, the middle one only the first layer's, and the right one every
+# weight measured from the run's own initial weights, which shows the shape of each path even
+# when the runs start much further apart than they travel.
+
+# %%
+dynamics_plots.weight_paths(results)
+
+# %% [markdown]
+# ## 7. Gradient norm and loss of every update
+# Median over seeds with the band from the 25th to the 75th percentile. Each update sees one
+# mini-batch, so both are noisy.
+
+# %%
+dynamics_plots.step_series(results, ["grad_norm_step", "loss_step"],
+                           ["gradient norm", "training loss (batch)"],
+                           title="Gradient norm and loss by iteration")
+
+# %% [markdown]
+# ## 8. What the data say: this study's own questions
+
+# %%
+study.show_analyses(results)
+
+# %% [markdown]
+# **For you to try:** in a copy of the params file, give the probed network Keras's default
+# initialisation (delete `kernel_initializer`). Do the paths still spread apart?
+#
+# ## 9. Environment
+
+# %%
+environment()

@@ -1,0 +1,119 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lab — Does a deeper network fit a function better at the same size?
+#
+# This notebook runs the **function_fit** experiment for any study of it: small networks with
+# about the same number of parameters, shallow and deep, fit a function of one variable by
+# mean squared error, each with several random seeds. Every run records, while it trains, the
+# loss and the gradient norm of every update, its fitted curve, and the Hessian's eigenvalues
+# at a nearby point where the gradient (nearly) vanishes; the figures below are drawn from
+# those recordings. The banner says which study and which profile produced these numbers.
+#
+# **Question for you:** a network with one hidden layer of 220 tanh units and one with three
+# layers of 50, 10 and 4 have the same number of parameters. Which can bend more often?
+
+# %% [markdown]
+# ## 1. Setup
+# The parameters cell below is what `make report` (papermill) replaces. Its defaults run the
+# small `quick` profile (1,000 iterations instead of 20,000, two seeds).
+
+# %% tags=["parameters"]
+params_file = "../params/function_fit/002_abhinav.yaml"
+profile = "quick"
+results_dir = ""
+
+# %%
+from mnistlab import dynamics_plots
+from mnistlab.lab import environment, start
+
+study = start(params_file, profile)
+
+# %% [markdown]
+# ## 2. Settings
+# Every network below is trained with every seed. Settings the study did not state are listed
+# under *Assumptions* with the reason for the value we chose.
+
+# %%
+study.show_settings()
+
+# %% [markdown]
+# ## 3. Train
+# Finished runs are cached, so re-running this cell only trains what is missing. One logged
+# epoch is `passes per epoch` full-batch steps, run as one compiled call.
+
+# %% tags=["remove_output"]
+results = study.run(results_dir)
+
+# %%
+agreement = study.agreement(results)
+
+# %% [markdown]
+# ## 4. The published numbers beside ours
+# The study prints no loss, only each network's size; here are its counts beside the networks
+# we built.
+
+# %%
+study.show_tables(agreement)
+
+# %% [markdown]
+# ## 5. Prediction against ground truth
+# The black line is the target; each coloured line is one seed's network after training.
+
+# %%
+dynamics_plots.fitted_curves(results, title="Predicted and true y on the training points")
+
+# %% [markdown]
+# ## 6. Loss and gradient norm by iteration
+# The loss (mean squared error before each update) and the norm of the gradient each update
+# used: median over seeds, with the band from the 25th to the 75th percentile. Both axes are
+# logarithmic, so the first hundred iterations and the last ten thousand are both visible.
+
+# %%
+dynamics_plots.step_series(results, ["loss_step", "grad_norm_step"],
+                           ["training loss (MSE)", "gradient norm"], log_x=True,
+                           title="Loss and gradient norm of every update")
+
+# %% [markdown]
+# ## 7. Minimal ratio against loss
+# At a point where the gradient vanishes, the Hessian (the matrix of second derivatives of the
+# loss) tells a minimum from a saddle: at a minimum every eigenvalue is positive. The *minimal
+# ratio* is the share of positive eigenvalues. Section 8 explains how the points are found.
+
+# %%
+dynamics_plots.ratio_against_loss(results, title="Minimal ratio at near-critical points")
+
+# %% [markdown]
+# The eigenvalues themselves, sorted, one line per run (symmetric log scale: the flat middle
+# is the many eigenvalues close to zero):
+
+# %%
+dynamics_plots.spectra(results, title="Hessian eigenvalues at the near-critical points")
+
+# %% [markdown]
+# ## 8. What the data say: this study's own questions
+
+# %%
+study.show_analyses(results)
+
+# %% [markdown]
+# **For you to try:** copy the params file and give every network sigmoid units, or halve the
+# learning rate. Does depth still win at the same size?
+#
+# ## 9. Environment
+
+# %%
+environment()
