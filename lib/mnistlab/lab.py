@@ -23,9 +23,10 @@ from IPython.display import HTML
 from . import compare, conclusions, plots
 from .params import (Params, ProfileName, assumption_table, load_params, profile_settings,
                      published_path, resolve_runs)
-from .published import PublishedTable, load_published
+from .published import UNIT_SCALE, PublishedTable, load_published
 from .studies import ANALYSES
 from .sweep import run_sweep
+from .tasks import TASKS
 
 PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "seaborn", "papermill", "nbconvert", "jupytext")
 
@@ -79,6 +80,9 @@ class Study:
                 "early stopping": _early_stopping(run.get("early_stopping")),
                 "inputs train/test": f"{run['train_inputs']}/{run['test_inputs']}",
                 "probes": _probes(run.get("probes")),
+                "initial weights": run.get("init", "keras"),
+                "output": TASKS[run["task"]].output_activation
+                + (", then softmax again" if run.get("extra_softmax") else ""),
             })
         return pd.DataFrame(rows).set_index("name")
 
@@ -162,6 +166,53 @@ class Study:
         for name in self.params.analyses:
             for item in ANALYSES[name](self, results):
                 display(Markdown(item) if isinstance(item, str) else item)
+
+    def curves(self, results: pd.DataFrame, metrics: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per-epoch values of ``metrics`` for every run a published table is compared with,
+        and the published values they should reach.
+
+        One panel per published row key; the table's name is the line (tables that set the
+        same published rows beside different readings share a panel).  Validation values
+        when the runs have them, else training values.  Published values are converted to
+        the curves' units (a percentage becomes a fraction).
+        """
+        rows, marks = [], []
+        for name, table in self.published.items():
+            if table.compare is None:
+                continue
+            for _, run in compare.compared_runs(results, table).iterrows():
+                for metric in metrics:
+                    key = f"val_{metric}" if f"val_{metric}" in run["history"] else metric
+                    source = "validation" if key != metric else "training"
+                    rows += [{"panel": run["row"], "hue": name.replace("_", " "), "seed": run["seed"],
+                              "epoch": epoch, "metric": metric, "source": source, "value": value}
+                             for epoch, value in enumerate(run["history"].get(key, []), 1)]
+            keys = table.frame[table.compare.key].astype(str)
+            for column_name, column in table.compare.columns.items():
+                metric = column.metric.removeprefix("test_")
+                if column.versus is not None or metric == column.metric or metric not in metrics:
+                    continue
+                scale = UNIT_SCALE[column.unit]
+                marks += [{"panel": key, "metric": metric, "value": float(value) / scale,
+                           "label": f"{column.label or column_name} (test)"}
+                          for key, value in zip(keys, table.frame[column_name])
+                          if value is not None and pd.notna(value)]
+        curves = pd.DataFrame(rows, columns=["panel", "hue", "seed", "epoch", "metric", "source",
+                                             "value"])
+        marks = pd.DataFrame(marks, columns=["panel", "metric", "value", "label"])
+        return curves, marks.drop_duplicates(ignore_index=True)
+
+    def show_curves(self, results: pd.DataFrame, metrics: list[str], per_row: int = 2,
+                    title: str | None = None) -> None:
+        """Every compared run's per-epoch curves, one panel per published row and metric, with
+        the published test values drawn as dashed lines (``plots.curve_panels``)."""
+        from IPython.display import Markdown, display
+
+        curves, marks = self.curves(results, metrics)
+        if curves.empty:
+            display(Markdown("No per-epoch curves to show: no run is compared with a published table."))
+            return
+        plots.curve_panels(curves, marks, per_row=per_row, title=title)
 
 
 def wide(frame: pd.DataFrame, caption: str = "") -> HTML:
