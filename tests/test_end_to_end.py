@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mnistlab.compare import load_published
-from mnistlab.runner import report_all
+from mnistlab.runner import discover, report_all
 
 from .conftest import REPO
 
@@ -64,12 +64,42 @@ def test_loss_report_holds_figures_4_and_5_with_every_published_row(project):
     assert "Is sparse really better" in html
 
 
-@pytest.mark.parametrize("report", ["depth/000_rim_shin", "loss/001_chu"])
+@pytest.mark.parametrize("report", ["depth/000_rim_shin", "loss/001_chu", "optimizer/003_mchunu",
+                                    "optimizer/004_fouchier_yang"])
 def test_pdf_exists_with_the_figures(project, report):
     pdf = project / f"reports/{report}.pdf"
     assert pdf.read_bytes().startswith(b"%PDF") and _pdf_has_image(pdf)
     index = (project / "reports/index.html").read_text()
     assert f'href="{report}.pdf"' in index and "quick" in index
+
+
+def test_optimizer_reports_render_both_studies_from_one_notebook_with_every_row(project):
+    for study, tables in (("003_mchunu", ("one_softmax", "double_softmax")),
+                          ("004_fouchier_yang", ("today", "raw_inputs", "keras2_defaults"))):
+        html = (project / f"reports/optimizer/{study}.html").read_text()
+        assert "QUICK PREVIEW PROFILE" in html and "Lab — Which optimizer" in html
+        published = load_published(REPO / f"params/published/{study.split('_')[0]}_"
+                                   f"{'mchunu' if study.startswith('003') else 'fouchier_yang_optimizer'}.yaml")
+        assert list(published) == list(tables)
+        for table in published.values():
+            assert _escaped(table.caption) in html
+            for _, row in table.frame.iterrows():
+                assert f"<th>{row[table.compare.key]}</th>" in html
+                for name, column in table.compare.columns.items():
+                    if row[name] is not None and row[name] == row[name]:
+                        assert f"{row[name]:.{column.digits}f}" in html
+        assert html.count("<img") >= 3, "curves, dots and the settings' figures"
+    html003 = (project / "reports/optimizer/003_mchunu.html").read_text()
+    assert "3.1 784-512-10, SGD, softmax twice" in html003, "the double-softmax variant is run"
+    assert "Which reading reproduces the text" in html003 and "Why softmax twice" in html003
+    html004 = (project / "reports/optimizer/004_fouchier_yang.html").read_text()
+    assert "Which reading reproduces which row" in html004 and "Epochs implied" in html004
+
+
+def _escaped(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
 
 
 def test_results_file_has_every_configuration_and_seed(project):
@@ -87,7 +117,8 @@ def test_unchanged_rerun_is_instant_and_trains_nothing(project):
     started = time.perf_counter()
     lines = report_all("quick", jobs=2, root=project)
     assert time.perf_counter() - started < 5
-    assert lines == ["depth/000_rim_shin: up to date (quick)", "loss/001_chu: up to date (quick)"]
+    assert lines == [f"{job.name}: up to date (quick)" for job in discover(project)]
+    assert "depth/000_rim_shin: up to date (quick)" in lines
     assert json.loads(manifest.read_text()) == before
 
 

@@ -188,13 +188,17 @@ class Study:
                               "epoch": epoch, "metric": metric, "source": source, "value": value}
                              for epoch, value in enumerate(run["history"].get(key, []), 1)]
             keys = table.frame[table.compare.key].astype(str)
-            for column_name, column in table.compare.columns.items():
+            columns = {name: column for name, column in table.compare.columns.items()
+                       if column.versus is None and column.metric.startswith("test_")
+                       and column.metric.removeprefix("test_") in metrics}
+            for column_name, column in columns.items():
                 metric = column.metric.removeprefix("test_")
-                if column.versus is not None or metric == column.metric or metric not in metrics:
-                    continue
+                alone = [c.metric for c in columns.values()].count(column.metric) == 1
+                label = "published test value" if alone else \
+                    f"published: {column.label or column_name.replace('_', ' ')}"
                 scale = UNIT_SCALE[column.unit]
                 marks += [{"panel": key, "metric": metric, "value": float(value) / scale,
-                           "label": f"{column.label or column_name} (test)"}
+                           "label": label}
                           for key, value in zip(keys, table.frame[column_name])
                           if value is not None and pd.notna(value)]
         curves = pd.DataFrame(rows, columns=["panel", "hue", "seed", "epoch", "metric", "source",

@@ -112,7 +112,7 @@ def _offsets(count: int, spread: float = 0.3) -> list[float]:
 
 
 def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 2,
-                 title: str | None = None) -> plt.Figure:
+                 log_metrics: tuple[str, ...] = ("loss",), title: str | None = None) -> plt.Figure:
     """Per-epoch curves beside published end values: one panel per (row, metric), one line
     per ``hue`` (a reading of the study, say) with the mean over seeds and its 95% CI band,
     and each published value of that row and metric as a dashed horizontal line, so a reader
@@ -120,7 +120,9 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
 
     ``curves``: columns panel, hue, seed, epoch, metric, source (e.g. "validation") and value;
     ``references``: columns panel, metric, value and label.  ``per_row`` rows share a line of
-    the figure (each with one panel per metric).
+    the figure (each with one panel per metric).  Metrics in ``log_metrics`` get a log axis
+    (a loss can span 0.05 to 100 across readings); each axis spans the means and the
+    published values, so a wide band cannot flatten the curves.
     """
     from .stats import spread
 
@@ -141,6 +143,7 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
             ax = axes[index // per_row][(index % per_row) * len(metrics) + offset]
             ax.set_visible(True)
             part = curves[(curves["panel"] == panel) & (curves["metric"] == metric)]
+            shown: list[float] = []
             for hue, lines_of_hue in part.groupby("hue", sort=False):
                 summary = [(epoch, spread(group["value"]))
                            for epoch, group in lines_of_hue.groupby("epoch")]
@@ -150,10 +153,12 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
                 ax.plot(epochs, mean, color=colours[hue], lw=1.4, label=str(hue))
                 ax.fill_between(epochs, mean - half, mean + half, color=colours[hue], alpha=0.2,
                                 lw=0)
+                shown.extend(mean[np.isfinite(mean)])
             marks = references[(references["panel"] == panel) & (references["metric"] == metric)]
             for style, (_, mark) in zip(dashes * 3, marks.iterrows()):
-                ax.axhline(mark["value"], color=PUBLISHED, ls=style, lw=1.2,
-                           label=f"published: {mark['label']}")
+                ax.axhline(mark["value"], color=PUBLISHED, ls=style, lw=1.2, label=mark["label"])
+                shown.append(mark["value"])
+            _span(ax, shown, metric in log_metrics)
             source = part["source"].iloc[0] if len(part) else ""
             ax.set_title(f"{panel}", fontsize="small")
             ax.set_ylabel(f"{source} {metric}".strip().replace("_", " "), fontsize="small")
@@ -170,3 +175,17 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
         fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.9 / (2.5 * lines + 0.9) + 0.02, 1, 1))
     return fig
+
+
+def _span(ax: plt.Axes, values: list[float], log: bool) -> None:
+    """Limit ``ax`` to ``values`` with a margin (on a log axis when ``log`` and all positive)."""
+    values = [v for v in values if np.isfinite(v)]
+    if not values:
+        return
+    low, high = min(values), max(values)
+    if log and low > 0:
+        ax.set_yscale("log")
+        ax.set_ylim(low / 1.3, high * 1.3)
+        return
+    margin = 0.08 * (high - low) or 0.05 * abs(high) or 0.05
+    ax.set_ylim(low - margin, high + margin)

@@ -133,12 +133,18 @@ def claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
         good = [s.says for s, v in verdicts if v == "reproduced"]
         summary.append(f"- *{reading}*: {len(good)} of {len(verdicts)} statements reproduced"
                        + (f" ({'; '.join(good)})" if good else "") + ".")
-    best = max(held, key=lambda r: sum(v == "reproduced" for _, v in held[r]))
-    text_ok = [s for s, v in held[best] if v == "reproduced" and s.column == "accuracy_text"]
-    summary.append(f"- The reading that reproduces most statements is *{best}*"
-                   + (f", including all {len(text_ok)} statements of the text" if
-                      len(text_ok) == sum(s.column == "accuracy_text" for s in STATEMENTS)
-                      else "") + ".")
+    count = {r: sum(v == "reproduced" for _, v in held[r]) for r in held}
+    best = [r for r in held if count[r] == max(count.values())]
+    of_text = sum(s.column == "accuracy_text" for s in STATEMENTS)
+    if max(count.values()) == 0:
+        summary.append("- No reading reproduces any statement.")
+    else:
+        for reading in best:
+            text_ok = [s for s, v in held[reading] if v == "reproduced" and s.column == "accuracy_text"]
+            summary.append(f"- Most statements are reproduced by *{reading}*: "
+                           f"{len(text_ok)} of the text's {of_text}"
+                           + (", so it reproduces the study's qualitative results."
+                              if len(text_ok) == of_text else "."))
     return [
         "### Which reading reproduces the text",
         f"The study states bounds, not numbers, so each statement is judged as a statement. "
