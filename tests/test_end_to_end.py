@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mnistlab.compare import load_published
+from mnistlab.lab import open_study
 from mnistlab.runner import discover, report_all
 
 from .conftest import REPO
@@ -78,8 +79,7 @@ def test_optimizer_reports_render_both_studies_from_one_notebook_with_every_row(
                           ("004_fouchier_yang", ("today", "raw_inputs", "keras2_defaults"))):
         html = (project / f"reports/optimizer/{study}.html").read_text()
         assert "QUICK PREVIEW PROFILE" in html and "Lab — Which optimizer" in html
-        published = load_published(REPO / f"params/published/{study.split('_')[0]}_"
-                                   f"{'mchunu' if study.startswith('003') else 'fouchier_yang_optimizer'}.yaml")
+        published = open_study(REPO / f"params/optimizer/{study}.yaml").published
         assert list(published) == list(tables)
         for table in published.values():
             assert _escaped(table.caption) in html

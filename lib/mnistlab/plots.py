@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 MEASURED, PUBLISHED = "#1f77b4", "#d62728"
 
@@ -121,7 +121,7 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
     ``curves``: columns panel, hue, seed, epoch, metric, source (e.g. "validation") and value;
     ``references``: columns panel, metric, value and label.  ``per_row`` rows share a line of
     the figure (each with one panel per metric).  Metrics in ``log_metrics`` get a log axis
-    (a loss can span 0.05 to 100 across readings); each axis spans the means and the
+    (a loss can span 0.05 to 100 across readings; a narrower range stays linear); each axis spans the means and the
     published values, so a wide band cannot flatten the curves.
     """
     from .stats import spread
@@ -178,14 +178,18 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
 
 
 def _span(ax: plt.Axes, values: list[float], log: bool) -> None:
-    """Limit ``ax`` to ``values`` with a margin (on a log axis when ``log`` and all positive)."""
+    """Limit ``ax`` to ``values`` with a margin; on a log axis when ``log`` and they span more
+    than a factor of ten."""
     values = [v for v in values if np.isfinite(v)]
     if not values:
         return
     low, high = min(values), max(values)
-    if log and low > 0:
+    if log and low > 0 and high / low > 10:
         ax.set_yscale("log")
         ax.set_ylim(low / 1.3, high * 1.3)
+        plain = FuncFormatter(lambda value, _: f"{value:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(NullFormatter())
         return
     margin = 0.08 * (high - low) or 0.05 * abs(high) or 0.05
     ax.set_ylim(low - margin, high + margin)
