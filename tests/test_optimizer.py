@@ -211,10 +211,11 @@ def test_judge_reads_a_statement_by_the_interval_of_the_mean():
 def test_claims_analysis_picks_the_double_softmax_reading(study003):
     study, results = study003
     items = ANALYSES["003.claims"](study, results)
-    table, summary = items[2], items[3]
-    assert table.loc[("double softmax", "3.3"), "in full"] == "reproduced"
-    assert table.loc[("double softmax", "3.1"), "bound alone"] == "reproduced"
-    assert table.loc[("one softmax", "3.1"), "in full"] == "not reproduced"
+    readings, table, summary = items[2], items[3], items[4]
+    assert readings.loc["3.1", "read in full as"] == "45 to 50"
+    assert table.loc[("double softmax", "below 50% and less than 3.1"), "in full"] == "reproduced"
+    assert table.loc[("double softmax", "slightly less than 50%"), "bound alone"] == "reproduced"
+    assert table.loc[("one softmax", "slightly less than 50%"), "in full"] == "not reproduced"
     assert "*double softmax*: the bound of 4 of 4 statements reproduced, 3 of 4 in full" in summary
     assert "(both SGD networks below 50%, Adam above 95%) is reproduced by *double softmax*." in summary
 
@@ -224,12 +225,24 @@ def test_a_deeper_network_above_the_shallow_one_fails_the_less_than_clause(study
     flipped = results.assign(test_accuracy=results.apply(
         lambda r: 0.485 + 0.001 * r["seed"] if r["name"] == "sgd-512-64-double" else r["test_accuracy"],
         axis=1))
-    table = ANALYSES["003.claims"](study, flipped)[2]
-    assert table.loc[("double softmax", "3.3"), "bound alone"] == "reproduced"
-    assert table.loc[("double softmax", "3.3"), "in full"] == "not reproduced"
+    table = ANALYSES["003.claims"](study, flipped)[3]
+    clause = ("double softmax", "below 50% and less than 3.1")
+    assert table.loc[clause, "bound alone"] == "reproduced"
+    assert table.loc[clause, "in full"] == "not reproduced"
 
 
 def test_double_softmax_shrinks_the_initial_gradients_about_tenfold(study003, mnist_dir):
     ratios = gradient_ratio(study003[0], rows=256)
     assert set(ratios) == {"784×512", "512×10"}
     assert all(0.05 < r < 0.15 for r in ratios.values()), ratios
+
+
+def test_double_softmax_analysis_sets_the_initialisation_beside_the_softmax(study003, mnist_dir):
+    items = ANALYSES["003.double_softmax"](*study003)
+    table = next(i for i in items if isinstance(i, pd.DataFrame))
+    assert list(table.columns) == ["softmax once", "softmax twice"]
+    assert table.iloc[0, 0].startswith("88.0 ±") and table.iloc[1, 1].startswith("48.0 ±")
+    effects = items[-1]
+    assert "Keras's initial weights instead of PyTorch's, softmax once: +2.0" in effects
+    assert "the initialisation matters" in effects
+    assert "ln(1 + 9/e) = 1.461" in items[2]
