@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mnistlab.compare import load_published
+from mnistlab.published import load_published
 from mnistlab.lab import open_study
 from mnistlab.runner import discover, report_all
 

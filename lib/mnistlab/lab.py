@@ -167,7 +167,8 @@ class Study:
             for item in ANALYSES[name](self, results):
                 display(Markdown(item) if isinstance(item, str) else item)
 
-    def curves(self, results: pd.DataFrame, metrics: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def curves(self, results: pd.DataFrame, metrics: list[str]
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Per-epoch values of ``metrics`` for every run a published table is compared with,
         and the published values they should reach.
 
@@ -184,8 +185,9 @@ class Study:
                 for metric in metrics:
                     key = f"val_{metric}" if f"val_{metric}" in run["history"] else metric
                     source = "validation" if key != metric else "training"
-                    rows += [{"panel": run["row"], "hue": name.replace("_", " "), "seed": run["seed"],
-                              "epoch": epoch, "metric": metric, "source": source, "value": value}
+                    rows += [{"panel": run["row"], "hue": name.replace("_", " "),
+                              "seed": run["seed"], "epoch": epoch, "metric": metric,
+                              "source": source, "value": value}
                              for epoch, value in enumerate(run["history"].get(key, []), 1)]
             keys = table.frame[table.compare.key].astype(str)
             columns = {name: column for name, column in table.compare.columns.items()
@@ -214,7 +216,8 @@ class Study:
 
         curves, marks = self.curves(results, metrics)
         if curves.empty:
-            display(Markdown("No per-epoch curves to show: no run is compared with a published table."))
+            display(Markdown("No per-epoch curves to show: no run is compared with a "
+                             "published table."))
             return
         plots.curve_panels(curves, marks, per_row=per_row, title=title)
 

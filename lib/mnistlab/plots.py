@@ -121,8 +121,8 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
     ``curves``: columns panel, hue, seed, epoch, metric, source (e.g. "validation") and value;
     ``references``: columns panel, metric, value and label.  ``per_row`` rows share a line of
     the figure (each with one panel per metric).  Metrics in ``log_metrics`` get a log axis
-    (a loss can span 0.05 to 100 across readings; a narrower range stays linear); each axis spans the means and the
-    published values, so a wide band cannot flatten the curves.
+    (a loss can span 0.05 to 100 across readings; a narrower range stays linear); each axis
+    spans the means and the published values, so a wide band cannot flatten the curves.
     """
     from .stats import spread
 

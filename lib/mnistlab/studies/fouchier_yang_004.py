@@ -34,7 +34,7 @@ def _cell(row: "pd.Series") -> str:
     if row["n"] == 0:
         return "–"
     digits = int(row["digits"])
-    mark = "✓" if row["inside_pi"] is True or row["inside_pi"] == 1 else "✗"
+    mark = "✓" if row["inside_pi"] == 1 else "✗"
     ci = f" ± {row['ci']:.{digits}f}" if row["n"] > 1 else ""
     return f"{row['mean']:.{digits}f}{ci} {mark}"
 
@@ -57,9 +57,7 @@ def readings(study: "Study", results: "pd.DataFrame") -> list[Any]:
             table[(name.replace("_", " "), column)] = [
                 _cell(part.loc[(key, column)]) if (key, column) in part.index else "–"
                 for key in keys]
-        scores[name] = {key: [bool(part.loc[(key, c), "inside_pi"] is True
-                                   or part.loc[(key, c), "inside_pi"] == 1)
-                              for c in (ACCURACY, LOSS)]
+        scores[name] = {key: [bool(part.loc[(key, c), "inside_pi"] == 1) for c in (ACCURACY, LOSS)]
                         for key in keys if part.loc[(key, ACCURACY), "n"] > 1}
     table.columns = pd.MultiIndex.from_tuples(table.columns)
     for key in keys:
@@ -172,7 +170,8 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
                 f"between epoch {low} ({first}) and epoch {high} ({last})")
         text.append(
             f"- *{label}*: validation accuracy first reaches the published test accuracy {span}"
-            + (f"; never within {int(mean['epoch'].max())} epochs for {', '.join(never)}" if never else "")
+            + (f"; never within {int(mean['epoch'].max())} epochs for {', '.join(never)}"
+               if never else "")
             + (f". One training length (within {ONE_LENGTH} epochs) fits every row's accuracy."
                if one else f". No single training length (within {ONE_LENGTH} epochs) fits "
                "every row's accuracy."))
