@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from mnistlab.published import load_published
+from mnistlab.lab import open_study
 from mnistlab.params import load_params, resolve_runs
 from mnistlab.runner import discover, report_all
 
@@ -69,12 +70,41 @@ def test_batch_size_report_has_the_grid_and_a_table_column_per_batch_size(projec
 
 
 @pytest.mark.parametrize("report", ["depth/000_rim_shin", "loss/001_chu",
-                                    "batch_size/004_fouchier_yang"])
+                                    "batch_size/004_fouchier_yang", "optimizer/003_mchunu",
+                                    "optimizer/004_fouchier_yang"])
 def test_pdf_exists_with_the_figures(project, report):
     pdf = project / f"reports/quick/{report}.pdf"
     assert pdf.read_bytes().startswith(b"%PDF") and _pdf_has_image(pdf)
     index = (project / "reports/index.html").read_text()
     assert f'href="quick/{report}.pdf"' in index and "quick" in index
+
+
+def test_optimizer_reports_render_both_studies_from_one_notebook_with_every_row(project):
+    for study, tables in (("003_mchunu", ("one_softmax", "double_softmax")),
+                          ("004_fouchier_yang", ("today", "raw_inputs", "keras2_defaults"))):
+        html = (project / f"reports/optimizer/{study}.html").read_text()
+        assert "QUICK PREVIEW PROFILE" in html and "Lab — Which optimizer" in html
+        published = open_study(REPO / f"params/optimizer/{study}.yaml").published
+        assert list(published) == list(tables)
+        for table in published.values():
+            assert _escaped(table.caption) in html
+            for _, row in table.frame.iterrows():
+                assert f"<th>{row[table.compare.key]}</th>" in html
+                for name, column in table.compare.columns.items():
+                    if row[name] is not None and row[name] == row[name]:
+                        assert f"{row[name]:.{column.digits}f}" in html
+        assert html.count("<img") >= 3, "curves, dots and the settings' figures"
+    html003 = (project / "reports/optimizer/003_mchunu.html").read_text()
+    assert "3.1 784-512-10, SGD, softmax twice" in html003, "the double-softmax variant is run"
+    assert "Which reading reproduces the text" in html003 and "Why softmax twice" in html003
+    html004 = (project / "reports/optimizer/004_fouchier_yang.html").read_text()
+    assert "Which reading reproduces which row" in html004 and "Epochs implied" in html004
+
+
+def _escaped(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
 
 
 def test_results_file_has_every_configuration_and_seed(project):

@@ -127,3 +127,17 @@ def counts(frame: pd.DataFrame) -> dict[str, int]:
     return {"published": int(frame["published"].notna().sum()), "judged": len(judged),
             "inside_pi": int(judged["inside_pi"].astype(bool).sum()),
             "inside_ci": int(judged["inside_ci"].astype(bool).sum())}
+
+
+def compared_runs(results: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
+    """The runs ``table`` is compared with (its group, or all), each with the published row
+    key it stands for in column ``row``; runs without a published row are kept only when
+    the table shows unpublished runs."""
+    spec = table.compare
+    if spec is None:
+        return results.iloc[0:0].assign(row=pd.Series(dtype=str))
+    runs = results if spec.group is None else results[results["group"] == spec.group]
+    runs = runs.assign(row=_row_keys(runs, table))
+    if spec.unpublished == "hide":
+        runs = runs[runs["row"].isin(table.frame[spec.key].astype(str))]
+    return runs

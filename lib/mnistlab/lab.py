@@ -24,10 +24,11 @@ from IPython.display import HTML
 from . import compare, conclusions, markup, plots, style
 from .params import (Params, ProfileName, assumption_table, load_params, profile_settings,
                      published_path, resolve_runs)
-from .published import PublishedTable, load_published
+from .published import UNIT_SCALE, PublishedTable, load_published
 from .scorecard import write_agreement
 from .studies import ANALYSES
 from .sweep import run_sweep
+from .tasks import TASKS
 
 PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "seaborn", "papermill", "nbconvert", "jupytext")
 
@@ -84,6 +85,9 @@ class Study:
                 "passes per epoch": run.get("passes_per_epoch"),
                 "kernel initializer": _optimizer(run["kernel_initializer"])
                 if run.get("kernel_initializer") else None,
+                "initial weights": run.get("init", "keras"),
+                "output": TASKS[run["task"]].output_activation
+                + (", then softmax again" if run.get("extra_softmax") else ""),
             })
         return pd.DataFrame(rows).set_index("name").dropna(axis=1, how="all")
 
@@ -199,6 +203,60 @@ class Study:
         for name in self.params.analyses:
             for item in ANALYSES[name](self, results):
                 display(Markdown(item) if isinstance(item, str) else item)
+
+    def curves(self, results: pd.DataFrame, metrics: list[str]
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per-epoch values of ``metrics`` for every run a published table is compared with,
+        and the published values they should reach.
+
+        One panel per published row key; the table's name is the line (tables that set the
+        same published rows beside different readings share a panel).  Validation values
+        when the runs have them, else training values.  Published values are converted to
+        the curves' units (a percentage becomes a fraction).
+        """
+        rows, marks = [], []
+        for name, table in self.published.items():
+            if table.compare is None:
+                continue
+            for _, run in compare.compared_runs(results, table).iterrows():
+                for metric in metrics:
+                    key = f"val_{metric}" if f"val_{metric}" in run["history"] else metric
+                    source = "validation" if key != metric else "training"
+                    rows += [{"panel": run["row"], "hue": name.replace("_", " "),
+                              "seed": run["seed"], "epoch": epoch, "metric": metric,
+                              "source": source, "value": value}
+                             for epoch, value in enumerate(run["history"].get(key, []), 1)]
+            keys = table.frame[table.compare.key].astype(str)
+            columns = {name: column for name, column in table.compare.columns.items()
+                       if column.versus is None and column.metric.startswith("test_")
+                       and column.metric.removeprefix("test_") in metrics}
+            for column_name, column in columns.items():
+                metric = column.metric.removeprefix("test_")
+                alone = [c.metric for c in columns.values()].count(column.metric) == 1
+                label = "published test value" if alone else \
+                    f"published: {column.label or column_name.replace('_', ' ')}"
+                scale = UNIT_SCALE[column.unit]
+                marks += [{"panel": key, "metric": metric, "value": float(value) / scale,
+                           "label": label}
+                          for key, value in zip(keys, table.frame[column_name])
+                          if value is not None and pd.notna(value)]
+        curves = pd.DataFrame(rows, columns=["panel", "hue", "seed", "epoch", "metric", "source",
+                                             "value"])
+        marks = pd.DataFrame(marks, columns=["panel", "metric", "value", "label"])
+        return curves, marks.drop_duplicates(ignore_index=True)
+
+    def show_curves(self, results: pd.DataFrame, metrics: list[str], per_row: int = 2,
+                    title: str | None = None) -> None:
+        """Every compared run's per-epoch curves, one panel per published row and metric, with
+        the published test values drawn as dashed lines (``plots.curve_panels``)."""
+        from IPython.display import Markdown, display
+
+        curves, marks = self.curves(results, metrics)
+        if curves.empty:
+            display(Markdown("No per-epoch curves to show: no run is compared with a "
+                             "published table."))
+            return
+        plots.curve_panels(curves, marks, per_row=per_row, title=title)
 
 
 def wide(frame: pd.DataFrame, caption: str = "") -> HTML:

@@ -26,16 +26,40 @@ def build_mlp(run: dict[str, Any], input_dim: int) -> keras.Model:
     output layer (units and activation) is the task's.
     """
     layers: list[keras.layers.Layer] = [keras.Input(shape=(input_dim,))]
-    init = run.get("kernel_initializer")
+    fan_in = input_dim
     for units, activation in zip(run["hidden"], run["activation"]):
         layers.append(keras.layers.Dense(units, activation=activation,
-                                         kernel_initializer=initializer(init)))
+                                         **dense_initializers(run, fan_in)))
+        fan_in = units
     if run.get("dropout"):
         layers.append(keras.layers.Dropout(run["dropout"]))
     spec = task(run["task"])
     layers.append(keras.layers.Dense(spec.outputs, activation=spec.output_activation,
-                                     kernel_initializer=initializer(init)))
+                                     **dense_initializers(run, fan_in)))
+    if run.get("extra_softmax"):
+        layers.append(keras.layers.Softmax(name="extra_softmax"))
     return keras.Sequential(layers, name=_model_name(run))
+
+
+def initializers(init: str | None, fan_in: int) -> dict[str, keras.initializers.Initializer]:
+    """Dense keyword arguments for the run's ``init``: none for Keras's own defaults (so such
+    models draw exactly the weights they always did); for ``pytorch``, nn.Linear's default,
+    kaiming_uniform(a=√5) kernels and uniform biases, both U(±1/√fan_in)."""
+    if init in (None, "keras"):
+        return {}
+    bound = fan_in ** -0.5
+    return {"kernel_initializer": keras.initializers.VarianceScaling(
+                scale=1 / 3, mode="fan_in", distribution="uniform"),
+            "bias_initializer": keras.initializers.RandomUniform(-bound, bound)}
+
+
+def dense_initializers(run: dict[str, Any], fan_in: int) -> dict[str, Any]:
+    """One Dense layer's initializers: the run's ``init`` family, with its
+    ``kernel_initializer`` (a Keras initializer spec) taking over the kernels when given."""
+    options = initializers(run.get("init"), fan_in)
+    if run.get("kernel_initializer"):
+        options["kernel_initializer"] = initializer(run["kernel_initializer"])
+    return options
 
 
 BUILDERS: dict[str, Callable[[dict[str, Any], int], keras.Model]] = {

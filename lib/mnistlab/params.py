@@ -198,6 +198,22 @@ class MlpRun(Strict):
     probes: Probes | None = None
     kernel_initializer: Initializer | None = Field(None, description="every Dense layer's "
                                                    "weights; omitted = Keras's glorot_uniform")
+    init: Literal["keras", "pytorch"] | None = Field(
+        None, description="initial weights: keras (None: Glorot-uniform kernels, zero biases) or "
+        "pytorch (nn.Linear's default: kernels and biases U(±1/√fan_in)), for studies written "
+        "in PyTorch")
+    extra_softmax: bool | None = Field(
+        None, description="a second softmax after the softmax output: what PyTorch's "
+        "nn.CrossEntropyLoss (which takes logits) computes when the network already ends in "
+        "nn.Softmax, the classic double-softmax mistake")
+
+    @model_validator(mode="after")
+    def _extra_softmax_needs_softmax(self) -> "MlpRun":
+        output = TASKS[self.task].output_activation
+        if self.extra_softmax and output != "softmax":
+            raise ValueError(f"extra_softmax needs a softmax output; task {self.task} ends in "
+                             f"{output}")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> "MlpRun":

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 MEASURED, PUBLISHED = "#1f77b4", "#d62728"
 
@@ -249,3 +249,87 @@ def curves_by_setting(results: pd.DataFrame, hue: str,
         fig.tight_layout()
         figures.append(fig)
     return figures
+
+
+def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 2,
+                 log_metrics: tuple[str, ...] = ("loss",), title: str | None = None) -> plt.Figure:
+    """Per-epoch curves beside published end values: one panel per (row, metric), one line
+    per ``hue`` (a reading of the study, say) with the mean over seeds and its 95% CI band,
+    and each published value of that row and metric as a dashed horizontal line, so a reader
+    sees at which epoch, if any, a curve passes it.
+
+    ``curves``: columns panel, hue, seed, epoch, metric, source (e.g. "validation") and value;
+    ``references``: columns panel, metric, value and label.  ``per_row`` rows share a line of
+    the figure (each with one panel per metric).  Metrics in ``log_metrics`` get a log axis
+    (a loss can span 0.05 to 100 across readings; a narrower range stays linear); each axis
+    spans the means and the published values, so a wide band cannot flatten the curves.
+    """
+    from .stats import spread
+
+    use_theme()
+    panels = list(dict.fromkeys(curves["panel"]))
+    metrics = list(dict.fromkeys(curves["metric"]))
+    hues = list(dict.fromkeys(curves["hue"]))
+    colours = dict(zip(hues, sns.color_palette("deep", len(hues))))
+    per_row = max(1, min(per_row, len(panels)))
+    lines = -(-len(panels) // per_row)
+    fig, axes = plt.subplots(lines, per_row * len(metrics), squeeze=False,
+                             figsize=(3.0 * per_row * len(metrics), 2.5 * lines + 0.9))
+    for ax in axes.flat:
+        ax.set_visible(False)
+    dashes = ["--", ":", "-."]
+    for index, panel in enumerate(panels):
+        for offset, metric in enumerate(metrics):
+            ax = axes[index // per_row][(index % per_row) * len(metrics) + offset]
+            ax.set_visible(True)
+            part = curves[(curves["panel"] == panel) & (curves["metric"] == metric)]
+            shown: list[float] = []
+            for hue, lines_of_hue in part.groupby("hue", sort=False):
+                summary = [(epoch, spread(group["value"]))
+                           for epoch, group in lines_of_hue.groupby("epoch")]
+                epochs = np.array([e for e, _ in summary])
+                mean = np.array([s.mean for _, s in summary])
+                half = np.nan_to_num(np.array([s.ci for _, s in summary]))
+                ax.plot(epochs, mean, color=colours[hue], lw=1.4, label=str(hue))
+                ax.fill_between(epochs, mean - half, mean + half, color=colours[hue], alpha=0.2,
+                                lw=0)
+                shown.extend(mean[np.isfinite(mean)])
+            marks = references[(references["panel"] == panel) & (references["metric"] == metric)]
+            for style, (_, mark) in zip(dashes * 3, marks.iterrows()):
+                ax.axhline(mark["value"], color=PUBLISHED, ls=style, lw=1.2, label=mark["label"])
+                shown.append(mark["value"])
+            _span(ax, shown, metric in log_metrics)
+            source = part["source"].iloc[0] if len(part) else ""
+            ax.set_title(f"{panel}", fontsize="small")
+            ax.set_ylabel(f"{source} {metric}".strip().replace("_", " "), fontsize="small")
+            ax.set_xlabel("epoch", fontsize="small")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.tick_params(labelsize="x-small")
+    handles: dict[str, object] = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(4, len(handles)),
+               fontsize="small", frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.9 / (2.5 * lines + 0.9) + 0.02, 1, 1))
+    return fig
+
+
+def _span(ax: plt.Axes, values: list[float], log: bool) -> None:
+    """Limit ``ax`` to ``values`` with a margin; on a log axis when ``log`` and they span more
+    than a factor of ten."""
+    values = [v for v in values if np.isfinite(v)]
+    if not values:
+        return
+    low, high = min(values), max(values)
+    if log and low > 0 and high / low > 10:
+        ax.set_yscale("log")
+        ax.set_ylim(low / 1.3, high * 1.3)
+        plain = FuncFormatter(lambda value, _: f"{value:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        return
+    margin = 0.08 * (high - low) or 0.05 * abs(high) or 0.05
+    ax.set_ylim(low - margin, high + margin)

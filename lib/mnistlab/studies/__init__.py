@@ -33,4 +33,4 @@ def analysis(name: str) -> Callable[[Analysis], Analysis]:
     return register
 
 
-from . import abhinav_002, chu_001, fouchier_yang_004, rim_shin_000  # noqa: E402,F401  (each registers its analyses)
+from . import abhinav_002, chu_001, fouchier_yang_004, mchunu_003, rim_shin_000  # noqa: E402,F401  (each registers its analyses)
