@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import write_bytes_atomic
+from .labs import nbgrader_cell
 
 PRINT_CSS = """
 <style>
@@ -56,12 +57,21 @@ def _exporter():
                 cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
             return cell, resources
 
+    class DropLabCells(Preprocessor):
+        """Leave the labs' exercises out (cells with nbgrader metadata, ``mnistlab.labs``):
+        the report of a notebook with exercises is the report of the one without."""
+
+        def preprocess(self, nb, resources):
+            nb.cells = [cell for cell in nb.cells if not nbgrader_cell(cell)]
+            return nb, resources
+
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell"},
                                  remove_all_outputs_tags={"remove_output"})
     exporter.register_preprocessor(tags, enabled=True)
     exporter.register_preprocessor(DropStderr(), enabled=True)
+    exporter.register_preprocessor(DropLabCells(), enabled=True)
     exporter.log.setLevel(logging.ERROR)  # its only warning here: figures get a generic alt text
     return exporter
 
