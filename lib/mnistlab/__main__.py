@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
-from .data import MnistNotFound
+from . import labs
+from .data import MnistNotFound, load_mnist
 from .params import ParamsError
-from .runner import Job, discover, report_all, run_job, validate
+from .runner import Job, discover, hermetic_env, report_all, run_job, validate
 from .paths import project_root, reports_dir
 from .report import write_index
 
@@ -27,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--force", action="store_true", help="re-execute even if up to date")
     check = sub.add_parser("validate", help="check params files against the schema")
     check.add_argument("files", nargs="*", type=Path)
+    labs = sub.add_parser("labs", help="student versions of the notebooks with exercises (nbgrader)")
+    labs.add_argument("names", nargs="*", help="labs to build (default: every notebook with nbgrader cells)")
+    grade = sub.add_parser("grade", help="autograde a submitted lab with nbgrader and print the score")
+    grade.add_argument("lab")
+    grade.add_argument("submission", type=Path)
+    grade.add_argument("--student", default="student", help="the student's id in the gradebook")
     return parser
 
 
@@ -54,9 +62,20 @@ def main(argv: list[str] | None = None) -> int:
             for job in jobs:
                 print(run_job(job, args.profile, force=args.force), flush=True)
             write_index(reports_dir())
+        elif args.command == "labs":
+            started = time.perf_counter()
+            for lab in labs.build(args.names or None):
+                print(lab, flush=True)
+            print(f"labs built in {time.perf_counter() - started:.1f} s", flush=True)
+        elif args.command == "grade":
+            hermetic_env(project_root(), load_mnist().folder)  # the grading kernel inherits it
+            print(labs.grade(args.lab, args.submission, args.student), flush=True)
         else:
             for line in report_all(args.profile, args.jobs, force=args.force):
                 print(line, flush=True)
+    except labs.LabError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 4
     except ParamsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
