@@ -36,11 +36,10 @@ lab: env  ## JupyterLab on notebooks/ (each .py is paired with an .ipynb)
 labs: env  ## student versions of the notebooks with exercises, by nbgrader, in labs/
 	$(PY) -m mnistlab labs
 
-STUDENT ?= student
-grade: env  ## autograde one submission: make grade LAB=depth SUBMISSION=path.ipynb [STUDENT=id]
+grade: env  ## autograde submissions: make grade LAB=depth SUBMISSION="a.ipynb b.ipynb" [STUDENT=id]
 	@test -n "$(LAB)" -a -n "$(SUBMISSION)" || \
-	  { echo "usage: make grade LAB=<experiment> SUBMISSION=<notebook.ipynb> [STUDENT=<id>]"; exit 2; }
-	$(PY) -m mnistlab grade $(LAB) $(SUBMISSION) --student $(STUDENT)
+	  { echo "usage: make grade LAB=<experiment> SUBMISSION=<notebook.ipynb ...> [STUDENT=<id>]"; exit 2; }
+	$(PY) -m mnistlab grade $(LAB) $(SUBMISSION) $(if $(STUDENT),--student $(STUDENT))
 
 bench: env  ## speed of the studies' own fit() against the mnistlab trainer
 	$(PY) -m mnistlab.bench --out reports/bench.md

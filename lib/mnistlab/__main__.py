@@ -33,8 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     labs.add_argument("names", nargs="*", help="labs to build (default: every notebook with nbgrader cells)")
     grade = sub.add_parser("grade", help="autograde a submitted lab with nbgrader and print the score")
     grade.add_argument("lab")
-    grade.add_argument("submission", type=Path)
-    grade.add_argument("--student", default="student", help="the student's id in the gradebook")
+    grade.add_argument("submissions", nargs="+", type=Path, metavar="submission")
+    grade.add_argument("--student", help="the student's id in the gradebook (one submission; "
+                       "default: the file's name, or its folder's when the file is <lab>.ipynb)")
     return parser
 
 
@@ -68,8 +69,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(lab, flush=True)
             print(f"labs built in {time.perf_counter() - started:.1f} s", flush=True)
         elif args.command == "grade":
-            hermetic_env(project_root(), load_mnist().folder)  # the grading kernel inherits it
-            print(labs.grade(args.lab, args.submission, args.student), flush=True)
+            if args.student and len(args.submissions) > 1:
+                raise labs.LabError("--student names one submission; several are named by their files")
+            students = {args.student or labs.student_id(path, args.lab): path
+                        for path in args.submissions}
+            if len(students) < len(args.submissions):
+                raise labs.LabError("two submissions give the same student id: rename the files")
+            hermetic_env(project_root(), load_mnist().folder)  # the grading kernels inherit it
+            for grade in labs.grade(args.lab, students):
+                print(grade, flush=True)
         else:
             for line in report_all(args.profile, args.jobs, force=args.force):
                 print(line, flush=True)

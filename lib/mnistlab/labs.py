@@ -3,12 +3,17 @@
 A notebook in ``notebooks/`` is a lab as soon as one of its cells carries nbgrader metadata
 (written in the py:percent source as jupytext cell metadata, ``# %% nbgrader={...}``).  The
 instructor version is the notebook as it is: it runs top to bottom with the solutions, and the
-report leaves every nbgrader cell out (``mnistlab.report``).  ``build`` hands each lab to
+report leaves every nbgrader cell out (``mnistlab.report``).  ``build`` hands the labs to
 nbgrader's own ``generate_assignment`` in a course directory under ``build/labs``, which
 replaces the solutions with a stub that raises ``NotImplementedError``, removes hidden tests,
-clears outputs and locks the test cells; the result is copied to ``labs/<experiment>.ipynb``.
-``grade`` puts a submission where nbgrader expects it, runs ``nbgrader autograde`` and reads
-the score from nbgrader's gradebook.
+clears outputs and locks the test cells; the results are copied to ``labs/<experiment>.ipynb``.
+``grade`` puts submissions where nbgrader expects them, runs nbgrader's ``autograde`` and
+reads the scores from nbgrader's gradebook.
+
+nbgrader's converters run in this process (``nbgrader generate_assignment`` and ``nbgrader
+autograde`` are the same classes behind a command line), so their slow import is paid once
+for any number of labs and submissions.  The course directory's ``nbgrader_config.py`` holds
+every setting, so nbgrader's own commands work there too.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from .paths import labs_course_dir, labs_dir, notebooks_dir
 
@@ -33,6 +39,11 @@ STUB = ('# YOUR CODE HERE\nraise NotImplementedError("exercise not done yet: wri
 STUB_MESSAGE = "exercise not done yet"
 CELL_TIMEOUT_S = 3600  # the training cell of a quick-profile lab takes minutes on a laptop
 QUICK_DEFAULT = re.compile(r"""^profile\s*=\s*["']quick["']""", re.MULTILINE)
+STUDENT_ID = re.compile(r"[A-Za-z0-9_.-]+")
+# nbgrader warnings that say nothing about a submission: a regrade replaces the last one, and a
+# test cell is checksummed with its hidden tests but released without them, so every submitted
+# copy "has changed" (nbgrader puts the instructor's version back before grading anyway).
+ROUTINE_WARNINGS = re.compile(r"Removing existing assignment|Attribute 'checksum' for cell \S+ has changed")
 
 CONFIG = '''\
 # Written by `make labs` (mnistlab.labs): edit lib/mnistlab/labs.py, not this file.
@@ -104,20 +115,43 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def nbgrader(course: Path, *args: str) -> str:
-    """Run an nbgrader command in the course directory; its log, or a LabError with it.
+@contextmanager
+def _scripts_on_path() -> Iterator[None]:
+    """nbgrader runs the ``alembic`` command of its own environment: that environment's
+    scripts folder goes first on the PATH while it works (the venv need not be activated)."""
+    before = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), before])
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = before
 
-    nbgrader runs the ``alembic`` command of its own environment, so that environment's
-    scripts folder goes first on the PATH (the venv need not be activated).
-    """
-    command = [sys.executable, "-m", "nbgrader", *args]
-    scripts = str(Path(sys.executable).parent)
-    env = dict(os.environ, PATH=os.pathsep.join([scripts, os.environ.get("PATH", "")]))
-    done = subprocess.run(command, cwd=course, capture_output=True, text=True, env=env)
-    log = done.stdout + done.stderr
-    if done.returncode != 0 or "| ERROR]" in log:
-        raise LabError(f"`nbgrader {' '.join(args)}` failed in {course}:\n{log.strip()}")
-    return log
+
+def nbgrader(command: str, course: Path, assignment: str, student: str = "*") -> str:
+    """nbgrader's ``generate_assignment`` or ``autograde`` in the course directory, with its
+    ``nbgrader_config.py``; returns nbgrader's log, or raises a LabError holding it."""
+    from nbgrader.converters import Autograde, GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    coursedir = CourseDirectory(config=config, assignment_id=assignment, student_id=student)
+    app = {"generate_assignment": GenerateAssignment, "autograde": Autograde}[command](
+        coursedir=coursedir, config=config)
+    app.force = True
+    propagate, app.log.propagate = app.log.propagate, False  # its log is returned, not printed
+    try:
+        with _scripts_on_path(), warnings.catch_warnings():
+            # nbgrader 0.9 relies on SQLAlchemy 1.x backref cascades; 2.x warns, same result
+            warnings.filterwarnings("ignore", message=".*not in session.*")
+            result = capture_log(app)
+    finally:
+        app.log.propagate = propagate
+    if not result["success"]:
+        raise LabError(f"nbgrader {command} {assignment} failed in {course}:\n"
+                       f"{result.get('log', '').strip()}\n{result.get('error', '')}")
+    return result.get("log", "")
 
 
 @dataclass(frozen=True)
@@ -135,38 +169,45 @@ class Lab:
 
 def build(names: list[str] | None = None, root: Path | None = None, out: Path | None = None,
           course: Path | None = None) -> list[Lab]:
-    """Student versions of the labs ``names`` (default: every lab) in ``out`` (``labs/``).
-
-    Each instructor notebook goes to ``<course>/source/<lab>/<lab>.ipynb``; nbgrader's
-    ``generate_assignment`` writes ``<course>/release/<lab>/<lab>.ipynb`` and records the
-    assignment in the course's gradebook; that file is copied to ``out/<lab>.ipynb``.  A lab
-    whose instructor version and course settings are unchanged is not generated again, and
-    the others go to nbgrader in one call (its start-up is most of the time).
-    """
+    """Student versions of the labs ``names`` (default: every lab) in ``out`` (``labs/``),
+    copied from the course's ``release/`` folder (``generate``)."""
     sources = lab_sources(root)
-    unknown = sorted(set(names or []) - set(sources))
-    if unknown:
-        raise LabError(f"no lab named {', '.join(map(repr, unknown))}: notebooks with nbgrader "
-                       f"cells are {', '.join(sources) or 'none'}")
     out, course = out or labs_dir(root), course or labs_course_dir(root)
-    for gone in {p.parent.name for p in (course / "source").glob("*/*.ipynb")} - set(sources):
-        shutil.rmtree(course / "source" / gone)  # the "*" below must match current labs only
-    configured = write_course_config(course)
-    todo = {name: instructor_notebook(sources[name]) for name in names or sources}
-    stale = [name for name, notebook in todo.items()
-             if _write_if_changed(course / "source" / name / f"{name}.ipynb", _json(notebook))
-             or configured or not (course / "release" / name / f"{name}.ipynb").is_file()]
-    if stale:
-        nbgrader(course, "generate_assignment", stale[0] if len(stale) == 1 else "*", "--force")
+    notebooks, stale = generate(names, root, course, sources)
     out.mkdir(parents=True, exist_ok=True)
     if names is None:  # labs/ holds exactly the current labs
         for old in set(out.glob("*.ipynb")) - {out / f"{name}.ipynb" for name in sources}:
             old.unlink()
     labs = []
-    for name, notebook in todo.items():
+    for name, notebook in notebooks.items():
         shutil.copyfile(course / "release" / name / f"{name}.ipynb", out / f"{name}.ipynb")
         labs.append(Lab(name, out / f"{name}.ipynb", *exercise_summary(notebook), name in stale))
     return labs
+
+
+def generate(names: list[str] | None, root: Path | None, course: Path,
+             sources: dict[str, Path] | None = None) -> tuple[dict[str, "NotebookNode"], list[str]]:
+    """nbgrader's ``generate_assignment`` for the labs ``names`` (default: all) whose
+    instructor version or course settings changed; returns every instructor notebook asked
+    for and the names generated.
+
+    Each instructor notebook goes to ``<course>/source/<lab>/<lab>.ipynb``; nbgrader writes
+    ``<course>/release/<lab>/<lab>.ipynb`` and records the assignment, its test cells and
+    their points in the course's gradebook.
+    """
+    sources = sources or lab_sources(root)
+    unknown = sorted(set(names or []) - set(sources))
+    if unknown:
+        raise LabError(f"no lab named {', '.join(map(repr, unknown))}: notebooks with nbgrader "
+                       f"cells are {', '.join(sources) or 'none'}")
+    configured = write_course_config(course)
+    notebooks = {name: instructor_notebook(sources[name]) for name in names or sources}
+    stale = [name for name, notebook in notebooks.items()
+             if _write_if_changed(course / "source" / name / f"{name}.ipynb", _json(notebook))
+             or configured or not (course / "release" / name / f"{name}.ipynb").is_file()]
+    for name in stale:
+        nbgrader("generate_assignment", course, name)
+    return notebooks, stale
 
 
 def _json(notebook: "NotebookNode") -> str:
@@ -186,6 +227,7 @@ class Grade:
     notebook: Path
     seconds: float
     cells: list[tuple[str, float, float, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # nbgrader's warnings about the submission
 
     def __str__(self) -> str:
         width = max([len(c[0]) for c in self.cells] + [4])
@@ -194,50 +236,64 @@ class Grade:
         for grade_id, score, max_score, message in self.cells:
             lines.append(f"  {grade_id:<{width}}  {score:g} / {max_score:g}"
                          + (f"  {message}" if message else ""))
-        lines.append(f"autograded notebook: {self.notebook}")
+        lines += [f"  nbgrader: {note}" for note in self.notes]
+        lines.append(f"  autograded notebook: {self.notebook}")
         return "\n".join(lines)
 
 
-def grade(lab: str, submission: Path, student: str = "student", root: Path | None = None,
-          course: Path | None = None) -> Grade:
-    """Autograde one submitted notebook with nbgrader and read its score from the gradebook.
-
-    The lab is generated first, so the gradebook holds the current tests (hidden ones
-    included: nbgrader restores every test cell from the instructor version before grading).
-    """
+def student_id(submission: Path, lab: str) -> str:
+    """``alice.ipynb`` → ``alice``; ``alice/depth.ipynb`` (named after the lab) → ``alice``."""
     submission = Path(submission)
-    if not submission.is_file():
-        raise LabError(f"submission {submission} not found: give the student's .ipynb file")
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", student):
-        raise LabError(f"student id {student!r}: use letters, digits, '.', '_' or '-'")
+    return submission.parent.resolve().name if submission.stem == lab else submission.stem
+
+
+def grade(lab: str, submissions: dict[str, Path], root: Path | None = None,
+          course: Path | None = None) -> Iterator[Grade]:
+    """Autograde submitted notebooks (student id → file) with nbgrader, one after another,
+    and read each score from the gradebook.
+
+    The lab is generated first if it changed, so the gradebook holds the current tests
+    (hidden ones included: nbgrader puts every test cell of the instructor version back
+    before it executes a submission).
+    """
+    for student, submission in submissions.items():
+        if not Path(submission).is_file():
+            raise LabError(f"submission {submission} not found: give the student's .ipynb file")
+        if not STUDENT_ID.fullmatch(student):
+            raise LabError(f"student id {student!r} (from {submission}): use letters, digits, "
+                           "'.', '_' or '-' (rename the file or give --student)")
     course = course or labs_course_dir(root)
-    started = time.perf_counter()
-    build([lab], root, course=course)
-    target = course / "submitted" / student / lab / f"{lab}.ipynb"
-    if target.parent.exists():
-        shutil.rmtree(target.parent)
-    target.parent.mkdir(parents=True)
-    shutil.copyfile(submission, target)
-    nbgrader(course, "autograde", lab, "--student", student, "--force")
-    graded = course / "autograded" / student / lab / f"{lab}.ipynb"
-    result = _scores(course, lab, student, graded)
-    result.seconds = time.perf_counter() - started
-    return result
+    generate([lab], root, course)
+    for student, submission in submissions.items():
+        started = time.perf_counter()
+        target = course / "submitted" / student / lab / f"{lab}.ipynb"
+        if target.parent.exists():
+            shutil.rmtree(target.parent)
+        target.parent.mkdir(parents=True)
+        shutil.copyfile(submission, target)
+        log = nbgrader("autograde", course, lab, student)
+        graded = course / "autograded" / student / lab / f"{lab}.ipynb"
+        result = _scores(course, lab, student, graded)
+        result.notes = [line.removeprefix("[WARNING] ") for line in log.splitlines()
+                        if line.startswith("[WARNING]") and not ROUTINE_WARNINGS.search(line)]
+        result.seconds = time.perf_counter() - started
+        yield result
 
 
 def _scores(course: Path, lab: str, student: str, graded: Path) -> Grade:
     import nbformat
     from nbgrader.api import Gradebook
 
-    errors = {}  # grade_id -> first line of its error, in notebook order
+    messages = {}  # test cell -> first line of its error ("" if it passed), in notebook order
     for cell in nbformat.read(graded, as_version=4).cells:
         mark = cell.metadata.get("nbgrader", {})
         if mark.get("grade"):
             failure = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
-            errors[mark["grade_id"]] = "" if failure is None else \
+            messages[mark["grade_id"]] = "" if failure is None else \
                 f"{failure['ename']}: {failure['evalue']}".splitlines()[0][:400]
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with _scripts_on_path(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         notebook = gradebook.find_submission_notebook(lab, lab, student)
         scores = {g.name: (g.score, g.max_score) for g in notebook.grades if g.max_score}
-        cells = [(name, *scores[name], errors.get(name, "")) for name in errors if name in scores]
+        cells = [(name, *scores[name], message) for name, message in messages.items()
+                 if name in scores]
         return Grade(lab, student, notebook.score, notebook.max_score, graded, 0.0, cells)
