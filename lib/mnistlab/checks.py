@@ -38,6 +38,11 @@ def passed(message: str) -> None:
     print(f"✓ {message}")
 
 
+def _listed(values: Any, digits: int = 6) -> str:
+    """``[0.973, 0.9712]``: plain numbers, whatever their NumPy type."""
+    return "[" + ", ".join(f"{float(v):.{digits}g}" for v in values) + "]"
+
+
 # --- building a network -------------------------------------------------------------------
 
 def describe_network(inputs: int, hidden: Sequence[int], outputs: int) -> str:
@@ -169,7 +174,7 @@ def early_stopping(callback_class: type, results: "pd.DataFrame") -> None:
             trained = (f"was stopped after epoch {row['epochs_run']}" if expected
                        else f"ran all its {row['epochs_run']} epochs")
             fail(f"run {row['name']!r} seed {row['seed']} {trained} (patience "
-                 f"{rule['patience']}); given its losses {[round(x, 4) for x in losses]}, yours "
+                 f"{rule['patience']}); given its losses {_listed(losses, 4)}, yours "
                  f"{_after(got)}")
         checked += 1
     passed(f"your callback stops like Keras's EarlyStopping on {len(SYNTHETIC_LOSSES)} sample "
@@ -227,7 +232,7 @@ def prediction_interval(function: Callable[[Any], tuple[float, float]],
         low, high = (float(x) for x in function(list(values)))
         expected = (s.mean - s.pi, s.mean + s.pi)
         if not all(math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=1e-12) for a, b in zip((low, high), expected)):
-            fail(f"for the values {[round(v, 6) for v in values]} your interval is [{low:.6g}, {high:.6g}]; "
+            fail(f"for the values {_listed(values)} your interval is [{low:.6g}, {high:.6g}]; "
                  f"mean ± t·s·√(1 + 1/n) = {s.mean:.6g} ± {_t(len(values) - 1):.4g} × {s.sd:.4g} × "
                  f"{math.sqrt(1 + 1 / len(values)):.4g} gives [{expected[0]:.6g}, {expected[1]:.6g}]."
                  + _interval_hint(low, high, values))
@@ -251,7 +256,7 @@ def reproduced(function: Callable[[float, Any], bool], results: "pd.DataFrame",
                                   (s.mean - 1.01 * s.pi, False)):
             got = function(float(published), list(values))
             if bool(got) != inside:
-                fail(f"published {published:.6g} against our runs {[round(v, 6) for v in values]}: "
+                fail(f"published {published:.6g} against our runs {_listed(values)}: "
                      f"the 95% prediction interval is [{s.mean - s.pi:.6g}, {s.mean + s.pi:.6g}], "
                      f"so the published value is {'inside (reproduced)' if inside else 'outside (not reproduced)'}; "
                      f"your function says {got!r}")
@@ -375,7 +380,8 @@ def paired_difference(function: Callable[[Any, Any], tuple[float, float]],
         if math.isclose(mean, s.mean, rel_tol=1e-6, abs_tol=1e-12) and half >= 0.5 * unpaired:
             hint = (" Your interval is about as wide as the two runs' own spreads: subtract seed by "
                     "seed first (a − b aligns on the seed index), then take the interval of the differences.")
-        fail(f"{left} − {right}, paired by seed ({dict(difference.round(6))}): your result is "
+        fail(f"{left} − {right}, paired by seed (differences by seed: "
+             f"{', '.join(f'{k}: {v:+.6g}' for k, v in difference.items())}): your result is "
              f"{mean:+.6g} ± {half:.6g}; the mean of the differences ± t·s/√n is "
              f"{s.mean:+.6g} ± {s.ci:.6g}.{hint}")
     passed(f"your paired difference matches mnistlab's on {len(cases)} pair(s) "
