@@ -103,11 +103,11 @@ study.show_tables(agreement)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "paired-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ### Exercise 2 — a difference paired by seed (2 points)
-# Two configurations trained with the same seed start from the same weights and see the data
-# in the same order with the same dropout masks. Subtracting them run by run cancels what the
-# seed does to both, so a small real difference can show even when it is smaller than the
-# seed-to-seed spread. Write `paired_difference(a, b)`: `a` and `b` are one metric of two
-# configurations as pandas Series indexed by seed, e.g.
+# Two configurations of the same network trained with the same seed start from the same
+# weights and see the data in the same order with the same dropout masks. Subtracting them run
+# by run cancels what the seed does to both, so a real difference can show even when it is
+# smaller than the seed-to-seed spread. Write `paired_difference(a, b)`: `a` and `b` are one
+# metric of two configurations as pandas Series indexed by seed, e.g.
 # `results[results["name"] == "x"].set_index("seed")["test_accuracy"]`. Return the mean of
 # a − b over the seeds both have, and the half-width of its 95% confidence interval, t·s/√n
 # with s the standard deviation (`ddof=1`) of the n differences. Pair by seed, not by position.

@@ -80,7 +80,7 @@ def architecture(model: Any, inputs: int, hidden: Sequence[int], outputs: int,
                  activation: str | None = None, output_activation: str | None = None,
                  call: str = "your model") -> None:
     """A dense network ``inputs → hidden… → outputs``: input shape, Dense layers, activations,
-    then the parameter count (the message the issue asked for)."""
+    then the parameter count; the first difference found is the message."""
     import keras
 
     if not isinstance(model, keras.Model):
@@ -178,11 +178,13 @@ def early_stopping(callback_class: type, results: "pd.DataFrame") -> None:
                  f"{_after(got)}")
         checked += 1
     passed(f"your callback stops like Keras's EarlyStopping on {len(SYNTHETIC_LOSSES)} sample "
-           f"curves and on the {checked} runs of this study that stop early on the loss")
+           f"curves and on the recorded losses of the {checked} runs of this study that use "
+           "early stopping on the training loss")
 
 
 # --- intervals ----------------------------------------------------------------------------
 
+VERDICT = {True: "inside (reproduced)", False: "outside (not reproduced)"}
 SYNTHETIC_VALUES = [[0.9730, 0.9712, 0.9745], [0.1, 0.3], [0.97, 0.98, 0.975, 0.971, 0.969],
                     [5.0, 5.0, 5.0]]
 
@@ -231,7 +233,8 @@ def prediction_interval(function: Callable[[Any], tuple[float, float]],
         s = spread(values)
         low, high = (float(x) for x in function(list(values)))
         expected = (s.mean - s.pi, s.mean + s.pi)
-        if not all(math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=1e-12) for a, b in zip((low, high), expected)):
+        if not all(math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=1e-12)
+                   for a, b in zip((low, high), expected)):
             fail(f"for the values {_listed(values)} your interval is [{low:.6g}, {high:.6g}]; "
                  f"mean ± t·s·√(1 + 1/n) = {s.mean:.6g} ± {_t(len(values) - 1):.4g} × {s.sd:.4g} × "
                  f"{math.sqrt(1 + 1 / len(values)):.4g} gives [{expected[0]:.6g}, {expected[1]:.6g}]."
@@ -258,8 +261,7 @@ def reproduced(function: Callable[[float, Any], bool], results: "pd.DataFrame",
             if bool(got) != inside:
                 fail(f"published {published:.6g} against our runs {_listed(values)}: "
                      f"the 95% prediction interval is [{s.mean - s.pi:.6g}, {s.mean + s.pi:.6g}], "
-                     f"so the published value is {'inside (reproduced)' if inside else 'outside (not reproduced)'}; "
-                     f"your function says {got!r}")
+                     f"so the published value is {VERDICT[inside]}; your function says {got!r}")
     passed(f"your verdicts match the prediction interval on {len(cases)} sets of runs")
 
 
@@ -334,8 +336,8 @@ def scaled_logits(function: Callable[[np.ndarray, np.ndarray, float], tuple[floa
             fail(f"at scale {scale:g} your mean cross-entropy is {loss:.6g}; Keras's "
                  f"(from_logits=True) is {expected_loss:.6g}")
     passed("your loss and accuracy match Keras's at scales 0.1 to 10,000: scaling the logits "
-           "leaves every prediction's class, so the accuracy, unchanged and multiplies the loss "
-           "of the wrong ones")
+           "keeps every prediction's class, so the accuracy, and makes the wrong predictions "
+           "ever more confident, so their loss grows with the scale")
 
 
 # --- paired differences -------------------------------------------------------------------
@@ -378,8 +380,9 @@ def paired_difference(function: Callable[[Any, Any], tuple[float, float]],
         unpaired = spread(a.to_numpy()).ci + spread(b.to_numpy()).ci
         hint = ""
         if math.isclose(mean, s.mean, rel_tol=1e-6, abs_tol=1e-12) and half >= 0.5 * unpaired:
-            hint = (" Your interval is about as wide as the two runs' own spreads: subtract seed by "
-                    "seed first (a − b aligns on the seed index), then take the interval of the differences.")
+            hint = (" Your interval is about as wide as the two runs' own spreads: subtract seed "
+                    "by seed first (a − b aligns on the seed index), then take the interval of "
+                    "the differences.")
         fail(f"{left} − {right}, paired by seed (differences by seed: "
              f"{', '.join(f'{k}: {v:+.6g}' for k, v in difference.items())}): your result is "
              f"{mean:+.6g} ± {half:.6g}; the mean of the differences ± t·s/√n is "
