@@ -11,7 +11,7 @@ for every study of the experiment, so a check never names a paper.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 import numpy as np
 
@@ -29,7 +29,7 @@ NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight",
 TOLERANCE = 1e-6  # relative, for numbers the student computes in float64
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Stop the check with the student-facing message (an autograded cell then scores 0)."""
     raise AssertionError(message)
 
