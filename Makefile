@@ -4,6 +4,7 @@ VENV       ?= .venv
 PY         := $(VENV)/bin/python
 PROFILE    ?= full
 JOBS       ?= 2
+SCHEDULER  ?=
 
 # CI and this workplace keep verified MNIST beside the checkout; elsewhere the loader finds
 # it in $MNIST_DIR or the Keras cache, or downloads it.
@@ -20,8 +21,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,labs]"
 	touch $@
 
-report: env  ## run every study (PROFILE=full|quick, JOBS=N) and write reports/
-	$(PY) -m mnistlab report --profile $(PROFILE) --jobs $(JOBS)
+report: env  ## run every study (PROFILE=full|quick, JOBS=N, SCHEDULER=tcp://host:8786) and write reports/
+	$(PY) -m mnistlab report --profile $(PROFILE) --jobs $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 test: env
 	$(PY) -m pytest

@@ -40,7 +40,7 @@ results_dir = ""
 # %%
 from IPython.display import Markdown, display
 
-from mnistlab import checks, conclusions, plots, stats
+from mnistlab import checks, conclusions, plots, stats, style
 from mnistlab.lab import environment, start
 
 study = start(params_file, profile)
@@ -92,15 +92,16 @@ checks.architecture(build_network([50] * 10), 784, [50] * 10, 10, "relu", "softm
 
 # %% [markdown]
 # ## 3. Train
-# Finished runs are cached, so re-running this cell (or the whole notebook) only trains what
-# is missing.
+# One progress line per epoch while training; when it is done they give way to a summary of
+# what ran. Finished runs are cached, so re-running this cell (or the whole notebook) only
+# trains what is missing.
 
-# %% tags=["remove_output"]
+# %%
 results = study.run(results_dir)
 
 # %%
 results = results.assign(hidden_layers=results["hidden"].map(len),
-                         epoch_s=results["train_time_s"] / results["epochs_run"])
+                         epoch_cpu_s=results["train_cpu_s"] / results["epochs_run"])
 agreement = study.agreement(results)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "early-stopping-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -193,11 +194,12 @@ checks.prediction_interval(prediction_interval, results, more=[[0.5] * 15 + [0.7
 
 # %% [markdown]
 # Epochs trained before early stopping (rarely reported; it explains much of the training
-# time), mean over seeds per depth:
+# time) and CPU seconds per epoch, mean over seeds per depth. Training times here are CPU
+# time, not wall time: wall time also measures whatever else ran on the machine.
 
 # %%
-stats.summarise(results, ["hidden_layers"], ["epochs_run", "epoch_s"]).set_index("hidden_layers")[
-    ["epochs_run_mean", "epochs_run_ci", "epoch_s_mean", "epoch_s_ci"]].round(2).T
+style.summary_table(stats.summarise(results, ["hidden_layers"], ["epochs_run", "epoch_cpu_s"]),
+                    "hidden_layers", {"epochs_run": 1, "epoch_cpu_s": 2})
 
 # %% [markdown]
 # ## 5. Figures — published and measured, by depth
@@ -219,8 +221,8 @@ study.conclusion(agreement)
 # %%
 Markdown("- " + conclusions.trend(results, "hidden_layers", "test_accuracy", "depth",
                                   "Test accuracy")
-         + "\n- " + conclusions.trend(results, "hidden_layers", "epoch_s", "depth",
-                                       "Time per epoch"))
+         + "\n- " + conclusions.trend(results, "hidden_layers", "epoch_cpu_s", "depth",
+                                       "CPU time per epoch"))
 
 # %% [markdown]
 # ## 7. This study's own questions

@@ -86,9 +86,10 @@ study.show_settings()
 
 # %% [markdown]
 # ## 3. Train
-# Finished runs are cached, so re-running this cell only trains what is missing.
+# One progress line per epoch while training, then a summary of what ran. Finished runs are
+# cached, so re-running this cell only trains what is missing.
 
-# %% tags=["remove_output"]
+# %%
 results = study.run(results_dir)
 
 # %%

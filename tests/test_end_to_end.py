@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from mnistlab.published import load_published
-from mnistlab.runner import report_all
+from mnistlab.params import load_params, resolve_runs
+from mnistlab.runner import discover, report_all
 
 from .conftest import REPO
 
@@ -36,7 +37,7 @@ def _pdf_has_image(path: Path) -> bool:
 
 
 def test_depth_report_holds_both_tables_with_the_published_values(project):
-    html = (project / "reports/depth/000_rim_shin.html").read_text()
+    html = (project / "reports/quick/depth/000_rim_shin.html").read_text()
     assert "QUICK PREVIEW PROFILE" in html
     assert "Table 1. Hidden layer changes by number of layers" in html
     assert "Table 2. Loss and accuracy by data" in html
@@ -52,7 +53,7 @@ def test_depth_report_holds_both_tables_with_the_published_values(project):
 
 
 def test_loss_report_holds_figures_4_and_5_with_every_published_row(project):
-    html = (project / "reports/loss/001_chu.html").read_text()
+    html = (project / "reports/quick/loss/001_chu.html").read_text()
     assert "QUICK PREVIEW PROFILE" in html
     published = load_published(REPO / "params/published/001_chu.yaml")
     for name in ("figure4", "figure5"):
@@ -65,12 +66,31 @@ def test_loss_report_holds_figures_4_and_5_with_every_published_row(project):
     assert "Is sparse really better" in html
 
 
-@pytest.mark.parametrize("report", ["depth/000_rim_shin", "loss/001_chu"])
+def test_batch_size_report_has_the_grid_and_a_table_column_per_batch_size(project):
+    html = (project / "reports/quick/batch_size/004_fouchier_yang.html").read_text()
+    assert "QUICK PREVIEW PROFILE" in html
+    sizes = [run["batch_size"] for run in
+             resolve_runs(load_params(REPO / "params/batch_size/004_fouchier_yang.yaml"))]
+    figure = html[html.index("4. The learning curves"):html.index("5. Every batch size")]
+    assert figure.count("<img") == 1, "the Figure-2 grid"
+    start = html.index("updates per run")
+    table = html[html.rindex("<table", 0, start):html.index("</table>", start)]
+    header = table[:table.index("</thead>")]
+    assert [f"<th>{size}</th>" in header for size in sizes] == [True] * len(sizes)
+    for row in ("val accuracy (%)", "test loss", "epoch of best val loss", "val-loss roughness",
+                "wall time (s)"):
+        assert row in table
+    assert "95.00" in html, "the study's ≈95% at batch 36000"
+    assert "claims, tested" in html and "claims are supported" in html
+
+
+@pytest.mark.parametrize("report", ["depth/000_rim_shin", "loss/001_chu",
+                                    "batch_size/004_fouchier_yang"])
 def test_pdf_exists_with_the_figures(project, report):
-    pdf = project / f"reports/{report}.pdf"
+    pdf = project / f"reports/quick/{report}.pdf"
     assert pdf.read_bytes().startswith(b"%PDF") and _pdf_has_image(pdf)
     index = (project / "reports/index.html").read_text()
-    assert f'href="{report}.pdf"' in index and "quick" in index
+    assert f'href="quick/{report}.pdf"' in index and "quick" in index
 
 
 def test_results_file_has_every_configuration_and_seed(project):
@@ -83,12 +103,12 @@ def test_results_file_has_every_configuration_and_seed(project):
 
 
 def test_unchanged_rerun_is_instant_and_trains_nothing(project):
-    manifest = project / "reports/depth/000_rim_shin.json"
+    manifest = project / "reports/quick/depth/000_rim_shin.json"
     before = json.loads(manifest.read_text())
     started = time.perf_counter()
     lines = report_all("quick", jobs=2, root=project)
     assert time.perf_counter() - started < 5
-    assert lines == ["depth/000_rim_shin: up to date (quick)", "loss/001_chu: up to date (quick)"]
+    assert lines == [f"{job.name}: up to date (quick)" for job in discover(project)]
     assert json.loads(manifest.read_text()) == before
 
 
@@ -98,5 +118,5 @@ def test_changed_notebook_reexecutes_but_reuses_trained_runs(project):
     runs = sorted((project / "build/quick/depth/000_rim_shin/runs").glob("*.json"))
     stamps = [p.stat().st_mtime_ns for p in runs]
     report_all("quick", root=project, experiment="depth")
-    assert "The machine" in (project / "reports/depth/000_rim_shin.html").read_text()
+    assert "The machine" in (project / "reports/quick/depth/000_rim_shin.html").read_text()
     assert [p.stat().st_mtime_ns for p in runs] == stamps, "no run was retrained"

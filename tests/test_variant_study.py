@@ -46,10 +46,14 @@ def test_a_depth_variant_with_100_units_renders_beside_the_published_tables(proj
         raw["configurations"] = [{"name": "1", "hidden": [100]}, {"name": "2", "hidden": [100, 100]}]
         raw["study"]["title"] = "Depth with 100 units <b>per</b> layer"
     params = _variant("depth/000_rim_shin.yaml", tmp_path / "my_depth.yaml", wider)
+    full = project / "reports/depth/my_depth.html"  # a full report made earlier
+    full.parent.mkdir(parents=True, exist_ok=True)
+    full.write_text("the full reproduction")
     done = _run(project, "depth", params)
     assert done.returncode == 0, done.stderr[-2000:]
-    page = (project / "reports/depth/my_depth.html").read_text()
-    assert (project / "reports/depth/my_depth.pdf").read_bytes().startswith(b"%PDF")
+    assert full.read_text() == "the full reproduction", "a preview never replaces a full report"
+    page = (project / "reports/quick/depth/my_depth.html").read_text()
+    assert (project / "reports/quick/depth/my_depth.pdf").read_bytes().startswith(b"%PDF")
     assert "Depth with 100 units &lt;b&gt;per&lt;/b&gt; layer" in page, "params strings are escaped"
     assert "2 × 100" not in page and "100-100" in page, "the variant's own settings are shown"
     assert "Table 2. Loss and accuracy by data" in page, "the study's published tables still join"
@@ -68,7 +72,7 @@ def test_a_loss_variant_of_your_own_with_nothing_published_still_renders(project
     params = _variant("loss/001_chu.yaml", tmp_path / "my_loss.yaml", own)
     done = _run(project, "loss", params)
     assert done.returncode == 0, done.stderr[-2000:]
-    page = (project / "reports/loss/my_loss.html").read_text()
+    page = (project / "reports/quick/loss/my_loss.html").read_text()
     assert "Cross-entropies on a small net" in page
     assert "no published tables to compare against" in page
     assert "asks for no analyses of its own" in page

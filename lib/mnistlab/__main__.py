@@ -1,4 +1,4 @@
-"""Command line: ``python -m mnistlab run|report|validate`` (see README)."""
+"""Command line: ``python -m mnistlab run|report|validate|labs|grade`` (see README)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from . import labs
+from .cluster import TrainingFailed
 from .data import MnistNotFound, load_mnist
 from .params import ParamsError
 from .runner import Job, discover, hermetic_env, report_all, run_job, validate
@@ -23,15 +24,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("experiment")
     run.add_argument("--params", type=Path, help="one params file (default: all of the experiment's)")
     report = sub.add_parser("report", help="run every registered study and write reports/index.html")
-    report.add_argument("--jobs", type=int, default=1, help="studies run concurrently (default 1)")
+    report.add_argument("--jobs", type=int, default=1,
+                        help="local Dask worker processes training uncached runs, and studies "
+                        "rendered at once (default 1: everything in this process)")
+    report.add_argument("--scheduler", default=None,
+                        help="address of an existing Dask scheduler (tcp://host:8786) to train "
+                        "on instead of a local cluster; default $MNISTLAB_SCHEDULER")
     for command in (run, report):
         command.add_argument("--profile", choices=["quick", "full"], default="full")
         command.add_argument("--force", action="store_true", help="re-execute even if up to date")
     check = sub.add_parser("validate", help="check params files against the schema")
     check.add_argument("files", nargs="*", type=Path)
-    labs = sub.add_parser("labs", help="student versions of the notebooks with exercises (nbgrader)")
-    labs.add_argument("names", nargs="*", help="labs to build (default: every notebook with nbgrader cells)")
-    grade = sub.add_parser("grade", help="autograde a submitted lab with nbgrader and print the score")
+    build = sub.add_parser("labs", help="student versions of the notebooks with exercises (nbgrader)")
+    build.add_argument("names", nargs="*", help="labs to build (default: every notebook with nbgrader cells)")
+    grade = sub.add_parser("grade", help="autograde submitted labs with nbgrader and print the scores")
     grade.add_argument("lab")
     grade.add_argument("submissions", nargs="+", type=Path, metavar="submission")
     grade.add_argument("--student", help="the student's id in the gradebook (one submission; "
@@ -79,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             for grade in labs.grade(args.lab, students):
                 print(grade, flush=True)
         else:
-            for line in report_all(args.profile, args.jobs, force=args.force):
+            for line in report_all(args.profile, args.jobs, force=args.force,
+                                   scheduler=args.scheduler):
                 print(line, flush=True)
     except labs.LabError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -90,6 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     except MnistNotFound as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
+    except TrainingFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are kept in the cache; run the same command to resume",
+              file=sys.stderr)
+        return 130
     return 0
 
 

@@ -22,10 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
-import tensorflow as tf
 
+from .backend import keras, tf
 from .cache import write_bytes_atomic
 from .models import build_model, compile_model
 from .towers import train_towers
@@ -268,11 +267,98 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[towers] {case.label} × {len(TOWER_SEEDS)} seeds ...", flush=True)
         tower_s[case.label] = towers_epoch_s(case, arrays, args.epochs)
     report = render_markdown(rows, info, gflops, args.epochs) + "\n".join(render_towers(rows, tower_s)) + "\n"
+    report += "\n".join(render_single_neuron(bench_single_neuron(args.epochs))) + "\n"
     write_bytes_atomic(args.out, report.encode())
     print()
     print(report, end="")
     print(f"\nwritten to {args.out}")
     return 0
+
+
+def _single_neuron(batch_size: int) -> dict[str, Any]:
+    return {"name": f"bench_004_batch{batch_size}", "hidden": [], "activation": [],
+            "dropout": 0.0, "loss": "binary_crossentropy", "optimizer": {"name": "adam"},
+            "batch_size": batch_size, "epochs": 1, "early_stopping": None,
+            "train_inputs": "unit", "test_inputs": "unit", "task": "zero_vs_rest"}
+
+
+# Study 004's batch-size experiment at its two ends: per-step overhead is everything at batch 1
+# (36,000 updates an epoch of a 785-weight model), nothing at 36,000 (one update an epoch).
+SINGLE_NEURON_CASES = (
+    Case("one sigmoid neuron, 0 vs rest (study 004)", _single_neuron(1), 10.0),
+    Case("one sigmoid neuron, 0 vs rest (study 004)", _single_neuron(36000), 1.0),
+)
+VALIDATION_SPLIT = 0.4
+SLOW_FIT_STEPS = 10_000  # above this many steps an epoch, the study's fit is timed for one epoch
+
+
+def study_fit_epoch_s(run: dict[str, Any], x: np.ndarray, y: np.ndarray, epochs: int,
+                      seed: int = SEED) -> tuple[float, int]:
+    """Mean warm epoch seconds of study 004's own call, ``model.fit(x, y, batch_size=B,
+    validation_split=0.4)``, validation included, and the epochs timed.
+
+    Warmed up on a slice (that traces the same train and test functions) so that batch 1
+    costs one timed epoch, not two; at batch 1 one epoch (~30 s here) is all that is timed.
+    """
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = compile_model(build_model(run, x.shape[1]), run)
+    timed = 1 if len(x) * (1 - VALIDATION_SPLIT) / run["batch_size"] > SLOW_FIT_STEPS else epochs
+    timer = _EpochTimer()
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        model.fit(x[:1000], y[:1000], batch_size=run["batch_size"], epochs=1,
+                  validation_split=VALIDATION_SPLIT, verbose=1)
+        model.fit(x, y, batch_size=run["batch_size"], epochs=timed,
+                  validation_split=VALIDATION_SPLIT, verbose=1, callbacks=[timer])
+    return float(np.mean(timer.seconds)), timed
+
+
+@dataclass(frozen=True)
+class NeuronRow:
+    """Warm seconds per epoch, validation included, of the study's fit and of ``train_run``."""
+
+    case: Case
+    steps: int
+    study_s: float
+    study_epochs: int
+    mnistlab_s: float
+
+    @property
+    def speedup(self) -> float:
+        return self.study_s / self.mnistlab_s
+
+
+def bench_single_neuron(epochs: int) -> list[NeuronRow]:
+    """Time study 004's single neuron both ways at the smallest and the largest batch size."""
+    full = prepare_arrays("zero_vs_rest")
+    split = prepare_arrays("zero_vs_rest", validation_split=VALIDATION_SPLIT)
+    rows = []
+    for case in SINGLE_NEURON_CASES:
+        batch = case.run["batch_size"]
+        print(f"[004] single neuron @ batch {batch} ...", flush=True)
+        study, timed = study_fit_epoch_s(case.run, full.x_train, full.y_train, epochs)
+        mnistlab, _ = mnistlab_epoch_s(case, split, epochs)
+        rows.append(NeuronRow(case, -(-len(split.x_train) // batch), study, timed, mnistlab))
+    return rows
+
+
+def render_single_neuron(rows: list[NeuronRow]) -> list[str]:
+    """Updates per second both ways; the target is on the whole epoch, validation included."""
+    lines = ["", "## Study 004: one sigmoid neuron, 36,000 training images, validation on 24,000 "
+             "after every epoch", "",
+             "Study style: `model.fit(x, y, batch_size=B, validation_split=0.4, verbose=1)` on "
+             "the 60,000 training images; mnistlab: `train_run` on the same split. Seconds per "
+             "warm epoch include the validation pass on both sides.", "",
+             "| model | batch | updates/epoch | study s/epoch (epochs timed) | study updates/s "
+             "| mnistlab s/epoch | mnistlab updates/s | speed-up | target |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for r in rows:
+        verdict = "PASS" if r.speedup >= r.case.target else "MISS"
+        lines.append(f"| {r.case.label} | {r.case.run['batch_size']:,} | {r.steps:,} "
+                     f"| {r.study_s:.2f} ({r.study_epochs}) | {r.steps / r.study_s:,.0f} "
+                     f"| {r.mnistlab_s:.3f} | {r.steps / r.mnistlab_s:,.0f} | {r.speedup:.1f}× "
+                     f"| ≥{r.case.target:g}× {verdict} |")
+    return lines
 
 
 if __name__ == "__main__":

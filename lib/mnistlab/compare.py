@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import style
 from .published import UNIT_SCALE, ColumnSpec, PublishedTable
 from .stats import spread
 
@@ -75,25 +76,19 @@ def agreement(results: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
 
-def _fmt(value: float, digits: int, signed: bool = False) -> str:
-    if value is None or not np.isfinite(value):
-        return "–"
-    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-
-
 def _mean_ci(row: pd.Series) -> str:
     if row["n"] == 0:
         return "–"
     if row["n"] == 1:
-        return _fmt(row["mean"], row["digits"]) + " (1 run)"
-    return f"{_fmt(row['mean'], row['digits'])} ± {_fmt(row['ci'], row['digits'])}"
+        return style.number(row["mean"], row["digits"]) + " (1 run)"
+    return style.mean_ci(row["mean"], row["ci"], row["digits"])
 
 
 def _prediction(row: pd.Series) -> str:
     if row["n"] < 2:
         return "–"
     d = row["digits"]
-    text = f"[{_fmt(row['mean'] - row['pi'], d)}, {_fmt(row['mean'] + row['pi'], d)}]"
+    text = f"[{style.number(row['mean'] - row['pi'], d)}, {style.number(row['mean'] + row['pi'], d)}]"
     if np.isfinite(row["published"]):
         text += " ✓" if row["inside_pi"] else " ✗"
     return text
@@ -107,15 +102,15 @@ def side_by_side(frame: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
     published = table.frame.assign(_row=table.frame[spec.key].astype(str)).set_index("_row")
     columns: dict[tuple[str, str], list[Any]] = {}
     for name in table.context_columns:
-        columns[(name.replace("_", " "), "")] = [_context(published[name].get(k)) for k in keys]
+        columns[(style.label(name), "")] = [_context(published[name].get(k)) for k in keys]
     for name, column in spec.columns.items():
         part = frame[frame["column"] == name].set_index("row").reindex(keys)
-        heading = column.label or name.replace("_", " ")
-        columns[(heading, "published")] = [_fmt(v, column.digits) for v in part["published"]]
+        heading = column.label or style.label(name)
+        columns[(heading, "published")] = [style.number(v, column.digits) for v in part["published"]]
         columns[(heading, "mean ± CI")] = [_mean_ci(r) for _, r in part.iterrows()]
         columns[(heading, "95% PI")] = [_prediction(r) for _, r in part.iterrows()]
-        columns[(heading, "Δ")] = [_fmt(v, column.digits, signed=True) for v in part["delta"]]
-    out = pd.DataFrame(columns, index=pd.Index(keys, name=spec.key.replace("_", " ")))
+        columns[(heading, "Δ")] = [style.number(v, column.digits, signed=True) for v in part["delta"]]
+    out = pd.DataFrame(columns, index=pd.Index(keys, name=style.label(spec.key)))
     out.columns = pd.MultiIndex.from_tuples(out.columns)
     return out
 

@@ -3,6 +3,8 @@ statistic is printed beside it, so the text changes when the numbers do."""
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from .compare import counts
@@ -11,10 +13,14 @@ from .stats import spearman
 ALPHA = 0.05
 
 
-def agreement(frame: pd.DataFrame) -> str:
-    """Markdown: per published table, how many of its numbers one of our runs could have given."""
+def agreement(frame: pd.DataFrame, titles: dict[str, str] | None = None) -> str:
+    """Markdown: per published table, how many of its numbers one of our runs could have given.
+
+    ``titles`` names each table as the study does ("Table 2") instead of by its key."""
+    titles = titles or {}
     lines = []
-    for table, part in frame.groupby("table", sort=False):
+    for name, part in frame.groupby("table", sort=False):
+        table = html.escape(titles.get(name, name))
         c = counts(part)
         if not c["judged"]:
             lines.append(f"- **{table}**: no published number could be judged (fewer than two "

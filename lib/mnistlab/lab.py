@@ -13,6 +13,7 @@ import html
 import os
 import platform
 import sys
+import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML
 
-from . import compare, conclusions, plots
+from . import compare, conclusions, plots, style
 from .params import (Params, ProfileName, assumption_table, load_params, profile_settings,
                      published_path, resolve_runs)
 from .published import PublishedTable, load_published
@@ -94,16 +95,38 @@ class Study:
 
     def assumptions(self) -> str:
         """Markdown list of every setting the study left unstated, the value chosen and why."""
-        return "\n".join(f"- `{row['setting']}` = `{row['value']}`: {row['why']}"
-                         for row in assumption_table(self.params, self.params_path))
+        rows = assumption_table(self.params, self.params_path)
+        return "\n".join(f"- <code>{_text(row['setting'])}</code> = "
+                         f"<code>{_text(self._profile_value(row))}</code>: {_text(row['why'])}"
+                         for row in rows) or "- none"
+
+    def _profile_value(self, row: dict[str, str]) -> str:
+        """The value this profile ran with: a quick preview's seeds are not the study's."""
+        if row["setting"] == "seeds" and self.profile != "full":
+            return f"{self.seeds} in this {self.profile} preview; {row['value']} in the full profile"
+        return row["value"]
 
     def notes(self) -> str:
         """Markdown list of how we read the study where its text is ambiguous."""
         return "\n".join(f"- {_text(note)}" for note in self.params.notes) or "- none"
 
     def run(self, results_dir: str | Path | None = None) -> pd.DataFrame:
-        """Train every configuration × seed (cached per run) and return one row per run."""
-        return run_sweep(self.params, self.params_path, self.profile, results_dir or None)
+        """Train every configuration × seed (cached per run) and return one row per run.
+
+        The per-epoch progress lines give way, once training is over, to one line saying
+        what ran, so a report records that instead of a wall of progress."""
+        from IPython.display import Markdown, clear_output, display
+
+        started = time.perf_counter()
+        results = run_sweep(self.params, self.params_path, self.profile, results_dir or None)
+        clear_output()
+        cached = int(results.attrs.get("cached_runs", 0))
+        display(Markdown(
+            f"{len(results)} runs ({results['name'].nunique()} configurations × "
+            f"{len(self.seeds)} seeds): {len(results) - cached} trained here, {cached} read from "
+            f"the cache, in {time.perf_counter() - started:.0f} s. Training CPU time of all runs: "
+            f"{results['train_cpu_s'].sum():,.0f} s."))
+        return results
 
     def agreement(self, results: pd.DataFrame) -> pd.DataFrame:
         """Every published number of every table against our runs (``compare.agreement``)."""
@@ -133,8 +156,7 @@ class Study:
     def show_lines(self, agreement: pd.DataFrame, xlabel: str) -> None:
         """One figure per published table whose rows are an ordered factor (depth, width...)."""
         for name in dict.fromkeys(agreement["table"]):
-            caption = self.published[name].caption.split(".")[0]
-            plots.agreement_lines(agreement, name, xlabel, title=caption)
+            plots.agreement_lines(agreement, name, xlabel, title=self.published[name].title)
 
     def show_dots(self, agreement: pd.DataFrame, metrics: list[str]) -> None:
         """Per measured metric, every multi-row published table's values as dodged dots."""
@@ -146,12 +168,14 @@ class Study:
             if tables:
                 column = part[part["table"] == tables[0]]["column"].iloc[0]
                 plots.agreement_dots(part, column, tables,
-                                     title=f"{metric.replace('_', ' ')}: published and measured")
+                                     title=f"{style.label(metric)}: published and measured",
+                                     names={t: self.published[t].title for t in tables})
 
     def conclusion(self, agreement: pd.DataFrame) -> "Markdown":
         from IPython.display import Markdown
 
-        return Markdown(conclusions.agreement(agreement))
+        titles = {name: table.title for name, table in self.published.items()}
+        return Markdown(conclusions.agreement(agreement, titles))
 
     def show_analyses(self, results: pd.DataFrame) -> None:
         """The study's own analyses (``mnistlab.studies``), as its params switch them on."""

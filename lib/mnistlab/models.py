@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import keras
-
+from .backend import keras
 from .tasks import task
 
 OPTIMIZERS: dict[str, type[keras.optimizers.Optimizer]] = {

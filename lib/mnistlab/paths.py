@@ -46,9 +46,18 @@ def reports_dir(root: Path | None = None) -> Path:
     return (root or project_root()) / "reports"
 
 
-def report_paths(experiment: str, study: str, root: Path | None = None) -> tuple[Path, Path, Path]:
-    """The HTML, PDF and manifest of one study's report."""
-    base = reports_dir(root) / experiment / study
+PREVIEW_PROFILES = ("quick",)
+
+
+def report_paths(experiment: str, study: str, root: Path | None = None,
+                 profile: str = "full") -> tuple[Path, Path, Path]:
+    """The HTML, PDF and manifest of one study's report.
+
+    Full reports are ``reports/<experiment>/<study>.*``; previews live apart, under
+    ``reports/<profile>/``, so a quick run never replaces a reproduction.
+    """
+    folder = reports_dir(root) / profile if profile in PREVIEW_PROFILES else reports_dir(root)
+    base = folder / experiment / study
     return base.with_suffix(".html"), base.with_suffix(".pdf"), base.with_suffix(".json")
 
 

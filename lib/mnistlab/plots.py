@@ -58,7 +58,7 @@ def agreement_lines(frame: pd.DataFrame, table: str, xlabel: str, title: str | N
 
 
 def agreement_dots(frame: pd.DataFrame, column: str, tables: list[str],
-                   title: str | None = None) -> plt.Figure:
+                   title: str | None = None, names: dict[str, str] | None = None) -> plt.Figure:
     """Horizontal dots, one row per published row and one dodged dot per table (e.g. the
     same variants under two losses), with published crosses in the table's colour."""
     use_theme()
@@ -66,12 +66,14 @@ def agreement_dots(frame: pd.DataFrame, column: str, tables: list[str],
     labels = list(dict.fromkeys(part["row"]))
     colours = sns.color_palette("deep", len(tables))
     fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(labels) + 1.6))
+    names = names or {}
     for offset, table, colour in zip(_offsets(len(tables)), tables, colours):
         rows = part[part["table"] == table].set_index("row").reindex(labels)
         ys = np.arange(len(labels)) + offset
-        _interval_bars(ax, ys, rows, colour, True, f"{table}: measured")
+        name = names.get(table, table)
+        _interval_bars(ax, ys, rows, colour, True, f"{name}: measured")
         ax.scatter(rows["published"], ys, marker="X", color=colour, edgecolor="black", s=45,
-                   zorder=3, label=f"{table}: published")
+                   zorder=3, label=f"{name}: published")
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlabel(column.replace("_", " "))
@@ -109,3 +111,96 @@ def _offsets(count: int, spread: float = 0.3) -> list[float]:
     if count == 1:
         return [0.0]
     return [-spread / 2 + spread * i / (count - 1) for i in range(count)]
+
+
+TRAINING, VALIDATION = "#1f77b4", "#ff7f0e"
+
+
+def _stacked(histories: pd.Series, key: str) -> np.ndarray:
+    """Runs × epochs of one epoch log, shorter runs (early stopping) padded with NaN."""
+    curves = [np.asarray(h[key], dtype=float) for h in histories if key in h]
+    if not curves:
+        return np.empty((0, 0))
+    out = np.full((len(curves), max(len(c) for c in curves)), np.nan)
+    for row, curve in zip(out, curves):
+        row[:len(curve)] = curve
+    return out
+
+
+def _mean_and_band(ax: plt.Axes, curves: np.ndarray, colour: str, label: str) -> None:
+    """Mean over runs per epoch, and a band from the lowest to the highest run."""
+    if not curves.size:
+        return
+    epochs = np.arange(1, curves.shape[1] + 1)
+    with np.errstate(all="ignore"):
+        ax.fill_between(epochs, np.nanmin(curves, 0), np.nanmax(curves, 0), color=colour,
+                        alpha=0.25, linewidth=0)
+        ax.plot(epochs, np.nanmean(curves, 0), color=colour, linewidth=1.2, label=label)
+
+
+def curve_grid(results: pd.DataFrame, by: str, metrics: tuple[str, ...] = ("accuracy", "loss"),
+               per_row: int = 2, title: str | None = None) -> plt.Figure:
+    """A study's grid of learning curves (e.g. one accuracy and one loss panel per batch
+    size): per value of ``by``, in the params' order, one panel per metric showing training
+    and validation (``val_<metric>``) by epoch, the mean over seeds with a band from the
+    lowest to the highest seed.  ``per_row`` values share a row of panels, so seven batch
+    sizes still fit a printed page."""
+    use_theme()
+    values = list(dict.fromkeys(results[by]))
+    rows = -(-len(values) // per_row)
+    width = per_row * len(metrics)
+    fig, axes = plt.subplots(rows, width, figsize=(3.4 * width, 2.5 * rows + 0.6), squeeze=False)
+    flat = axes.reshape(-1, len(metrics))  # one row of panels per value of `by`
+    for panels, value in zip(flat, values):
+        runs = results[results[by] == value]
+        for ax, metric in zip(panels, metrics):
+            _mean_and_band(ax, _stacked(runs["history"], metric), TRAINING, "training")
+            _mean_and_band(ax, _stacked(runs["history"], f"val_{metric}"), VALIDATION,
+                           "validation")
+            ax.set_title(f"{by.replace('_', ' ')} {value}: {metric.replace('_', ' ')}",
+                         fontsize="small")
+            ax.tick_params(labelsize="x-small")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+    spare = [ax for panels in flat[len(values):] for ax in panels]
+    for ax in spare:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch", fontsize="small")
+    handles, labels = flat[0][0].get_legend_handles_labels()
+    labels = [f"{label}: mean over seeds" for label in labels] + ["band: lowest to highest seed"]
+    handles = handles + [plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.25)]
+    if spare:  # the legend takes an empty panel rather than room of its own
+        spare[0].legend(handles, labels, loc="center", fontsize="small", frameon=False)
+    else:
+        fig.legend(handles, labels, loc="lower center", ncol=3, fontsize="small", frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0 if spare else 0.04, 1, 1))
+    return fig
+
+
+def curves_by_updates(results: pd.DataFrame, hue: str, metric: str = "val_loss",
+                      title: str | None = None) -> plt.Figure:
+    """``metric`` per epoch for each value of ``hue``, against the optimizer updates made so
+    far (log scale), mean over seeds: shows whether runs that differ in ``hue`` learn alike
+    per update.  Needs the ``steps_per_epoch`` column of ``curves.with_statistics``."""
+    use_theme()
+    values = list(dict.fromkeys(results[hue]))
+    colours = sns.color_palette("viridis", len(values))
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for value, colour in zip(values, colours):
+        runs = results[results[hue] == value]
+        curves = _stacked(runs["history"], metric)
+        updates = np.arange(1, curves.shape[1] + 1) * int(runs["steps_per_epoch"].iloc[0])
+        with np.errstate(all="ignore"):
+            ax.plot(updates, np.nanmean(curves, 0), color=colour, label=str(value))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("optimizer updates (log scale)")
+    ax.set_ylabel(f"{metric.replace('_', ' ')} (log scale)")
+    if title:
+        ax.set_title(title)
+    ax.legend(title=hue.replace("_", " "), fontsize="small", loc="center left",
+              bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return fig

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
 import numpy as np
-import tensorflow as tf
 
+from .backend import keras, tf
 
 class Probe(keras.callbacks.Callback):
     """A callback that also hands back what it recorded."""

@@ -27,6 +27,7 @@ With this, one generic function (``compare.agreement``) builds every comparison 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -105,6 +106,11 @@ class PublishedTable:
     frame: pd.DataFrame
     notes: str = ""
     compare: CompareSpec | None = None
+
+    @property
+    def title(self) -> str:
+        """The caption's name part, as the study numbers it: "Table 2", "(1) Basic MNIST Model"."""
+        return re.split(r"[.:](?:\s|$)", self.caption, maxsplit=1)[0] or self.name
 
     @property
     def context_columns(self) -> list[str]:

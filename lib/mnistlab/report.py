@@ -15,6 +15,9 @@ from typing import Any
 
 from .cache import write_bytes_atomic
 from .labs import nbgrader_cell
+from .paths import PACKAGE_DIR
+
+TEMPLATES = PACKAGE_DIR / "templates"  # "report": JupyterLab's page without CDN scripts
 
 PRINT_CSS = """
 <style>
@@ -22,24 +25,31 @@ PRINT_CSS = """
         @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; } }
 @page wide { size: A4 landscape; margin: 10mm; }
 div.wide { page: wide; }
-div.wide table { font-size: 6.5pt !important; }
-div.wide th { white-space: normal !important; }
-div.wide tbody th { min-width: 32mm; max-width: 42mm; text-align: left !important; }
 .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child,
 .jp-OutputArea-output { display: block !important; }
+/* Tables: body-size type, grouped headers centred over their columns. */
+.jp-RenderedHTMLCommon table { font-size: 0.92em !important; border-collapse: collapse; }
+.jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { padding: 2px 6px !important;
+  white-space: nowrap; }
+.jp-RenderedHTMLCommon thead th { text-align: center !important; vertical-align: bottom; }
+.jp-RenderedHTMLCommon tbody th { text-align: left !important; }
+/* Narrow screens: a wide table or output scrolls in its own box instead of being clipped. */
+.jp-OutputArea-output, div.wide { overflow-x: auto; max-width: 100%; }
+.jp-OutputArea-output pre { white-space: pre-wrap; }
+.jp-OutputArea-output img { max-width: 100%; height: auto; }
+blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0; padding: 4px 10px; }
 @media print {
   body { font-size: 9.5pt; }
   .jp-Notebook, .jp-Cell, .jp-OutputArea-output { padding: 0 !important; margin: 0 !important; }
   .jp-OutputArea-output { overflow: visible !important; }
-  .jp-RenderedHTMLCommon table { font-size: 7pt !important; table-layout: auto !important;
+  .jp-RenderedHTMLCommon table { font-size: 8pt !important; table-layout: auto !important;
                                  margin-left: 0 !important; page-break-inside: avoid; }
+  div.wide table { font-size: 7.5pt !important; }
+  div.wide th { white-space: normal !important; }
+  div.wide tbody th { min-width: 30mm; max-width: 42mm; white-space: normal !important; }
   img { max-width: 100% !important; page-break-inside: avoid; }
   h1, h2, h3 { page-break-after: avoid; }
 }
-.jp-OutputArea-output table { border-collapse: collapse; }
-.jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { padding: 1px 4px !important; white-space: nowrap; }
-.jp-OutputArea-output pre { white-space: pre-wrap; }
-blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0; padding: 4px 10px; }
 </style>
 """
 
@@ -65,7 +75,8 @@ def _exporter():
             nb.cells = [cell for cell in nb.cells if not nbgrader_cell(cell)]
             return nb, resources
 
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell"},
                                  remove_all_outputs_tags={"remove_output"})
@@ -105,7 +116,8 @@ def render(executed: Path, html_path: Path, pdf_path: Path, title: str) -> None:
 
 def write_index(reports_dir: Path) -> Path:
     """``reports/index.html``: every rendered report with its profile, date and run time."""
-    entries = [json.loads(p.read_text()) for p in sorted(reports_dir.glob("*/*.json"))]
+    manifests = sorted(reports_dir.glob("*/*.json")) + sorted(reports_dir.glob("quick/*/*.json"))
+    entries = [json.loads(p.read_text()) for p in manifests]
     rows = "\n".join(_index_row(entry) for entry in entries) or \
         '<tr><td colspan="5">No reports yet: run <code>make report</code>.</td></tr>'
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>mnistlab reports</title>
@@ -113,7 +125,8 @@ def write_index(reports_dir: Path) -> Path:
 text-align:left;border-bottom:1px solid #ddd}}.quick{{color:#b00;font-weight:bold}}</style></head>
 <body><h1>mnistlab reports</h1><p>Each report sets our measured numbers (mean ± 95% CI over
 seeds) beside the published ones. Reports marked <span class="quick">quick</span> are previews
-on a small subset, not reproductions.</p>
+on a small subset, not reproductions; they are kept apart, in <code>quick/</code>, so a preview
+never replaces a full report.</p>
 <table><tr><th>experiment</th><th>study</th><th>report</th><th>profile</th><th>rendered</th></tr>
 {rows}</table></body></html>"""
     index = reports_dir / "index.html"
@@ -122,7 +135,8 @@ on a small subset, not reproductions.</p>
 
 
 def _index_row(entry: dict[str, Any]) -> str:
-    link = f"{entry['experiment']}/{entry['study']}"
+    preview = "quick/" if entry["profile"] == "quick" else ""
+    link = f"{preview}{entry['experiment']}/{entry['study']}"
     css = ' class="quick"' if entry["profile"] == "quick" else ""
     return (f"<tr><td>{html.escape(entry['experiment'])}</td><td>{html.escape(entry['title'])}</td>"
             f'<td><a href="{link}.html">HTML</a> · <a href="{link}.pdf">PDF</a></td>'

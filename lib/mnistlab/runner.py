@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import zip_longest
@@ -103,7 +102,7 @@ def run_job(job: Job, profile: ProfileName, root: Path | None = None, force: boo
     """Execute one study's notebook and render its report unless it is already up to date."""
     root = root or project_root()
     mnist = load_mnist()
-    html_path, pdf_path, manifest_path = report_paths(job.experiment, job.study, root)
+    html_path, pdf_path, manifest_path = report_paths(job.experiment, job.study, root, profile)
     if not force and up_to_date(job, profile, root):
         return f"{job.name}: up to date ({profile})"
     hermetic_env(root, mnist.folder)
@@ -114,12 +113,12 @@ def run_job(job: Job, profile: ProfileName, root: Path | None = None, force: boo
     seconds = time.perf_counter() - started
     _write_manifest(manifest_path, job, params.study.title, profile,
                     report_key(job, profile, mnist.sha256), seconds)
-    return f"{job.name}: rendered {html_path.relative_to(root)} and .pdf in {seconds:.0f} s ({profile})"
+    return f"{job.name}: rendered {html_path.relative_to(reports_dir(root).parent)} and .pdf in {seconds:.0f} s ({profile})"
 
 
 def up_to_date(job: Job, profile: ProfileName, root: Path) -> bool:
     """Both reports exist and were made from exactly these inputs."""
-    html_path, pdf_path, manifest = report_paths(job.experiment, job.study, root)
+    html_path, pdf_path, manifest = report_paths(job.experiment, job.study, root, profile)
     if not (manifest.is_file() and html_path.is_file() and pdf_path.is_file()):
         return False
     key = report_key(job, profile, load_mnist().sha256)
@@ -171,20 +170,21 @@ def _show_kernel_output() -> None:
 
 
 def report_all(profile: ProfileName, jobs: int = 1, experiment: str | None = None,
-               force: bool = False, root: Path | None = None) -> list[str]:
+               force: bool = False, root: Path | None = None,
+               scheduler: str | None = None) -> list[str]:
     """Validate everything first, then run each study (``jobs`` at a time) and write the index."""
     root = root or project_root()
     todo = discover(root, experiment)
     if not todo:
         raise ParamsError(f"no params files found for experiment {experiment!r} under {root / 'params'}")
     validate(todo)
-    if jobs <= 1:
+    if jobs <= 1 and not scheduler:
         results = [run_job(job, profile, root, force) for job in todo]
     else:
         stale = [job for job in todo if force or not up_to_date(job, profile, root)]
         results = [f"{job.name}: up to date ({profile})" for job in todo if job not in stale]
-        train_pending(stale, profile, jobs, root)
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        train_pending(stale, profile, jobs, root, scheduler)
+        with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
             results += pool.map(lambda job: _run_in_subprocess(job, profile, jobs, root), stale)
     write_index(reports_dir(root))
     return results
@@ -207,61 +207,28 @@ def pending_tasks(todo: list[Job], profile: ProfileName, root: Path) -> list[Run
     return [task for group in zip_longest(*per_study) for task in group if task is not None]
 
 
-def train_pending(todo: list[Job], profile: ProfileName, jobs: int, root: Path) -> None:
-    """Train every uncached run of every study in ``jobs`` worker processes.
+def train_pending(todo: list[Job], profile: ProfileName, jobs: int, root: Path,
+                  scheduler: str | None = None) -> None:
+    """Train every uncached run of every study as Dask tasks, stored here as they finish.
 
-    Parallel at the level of runs, not studies, so the cores stay busy until the last run
-    even when one study is much longer than another.  Each result is stored as it finishes,
-    so an interrupted report resumes; the notebooks then read everything from the cache.
+    Parallel at the level of runs, not studies, so the workers stay busy until the last run
+    even when one study is much longer than another.  ``scheduler`` (or
+    ``$MNISTLAB_SCHEDULER``) sends the tasks to an existing Dask cluster; otherwise a
+    LocalCluster of ``jobs`` processes, one TensorFlow thread each, trains them.
     """
     if not todo:
         return  # keeps an unchanged report from importing TensorFlow
-    from .sweep import clock
+    from .cluster import SCHEDULER_ENV, run_queue, training_client
+    from .sweep import store_result
 
     tasks = pending_tasks(todo, profile, root)
     if not tasks:
         return
     hermetic_env(root, load_mnist().folder)
-    log_path = worker_log(profile, root)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    os.environ["MNISTLAB_THREADS"] = _threads_per_job(jobs)  # inherited by the spawned workers
-    print(f"[train] {len(tasks)} runs to train in {jobs} worker processes", flush=True)
-    started, finished = time.perf_counter(), 0
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_quiet_worker,
-                             initargs=(str(log_path),)) as pool:
-        futures = {pool.submit(_train_in_worker, task, i, len(tasks)): task
-                   for i, task in enumerate(tasks, 1)}
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                seconds = future.result()
-            except Exception as error:
-                pool.shutdown(cancel_futures=True)
-                raise RuntimeError(f"{task.label}: run {task.run['name']} seed {task.seed} "
-                                   f"failed: {error}") from error
-            finished += 1
-            elapsed = time.perf_counter() - started
-            print(f"[train] {finished}/{len(tasks)} done: {task.label} {task.run['name']} seed "
-                  f"{task.seed} in {seconds:.1f} s; ETA {clock(elapsed / finished * (len(tasks) - finished))}",
-                  flush=True)
-
-
-def _quiet_worker(log_path: str) -> None:
-    """Send a worker's stderr (TensorFlow's start-up chatter) to a log file; its errors still
-    reach the parent through the future."""
-    stream = open(log_path, "a")
-    os.dup2(stream.fileno(), 2)
-
-
-def _train_in_worker(task: RunTask, index: int, total: int) -> float:
-    from .sweep import Progress, train_task
-
-    progress = Progress(task.label, total, eta_of_sweep=False)
-    progress.start_run(index, task.run["name"], task.seed)
-    started = time.perf_counter()
-    train_task(task, progress.epoch)
-    return time.perf_counter() - started
+    os.environ["MNISTLAB_THREADS"] = _threads_per_job(jobs)  # inherited by local workers
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    with training_client(jobs, scheduler, worker_log(profile, root)) as client:
+        run_queue(tasks, client, store_result)
 
 
 def _run_in_subprocess(job: Job, profile: str, jobs: int, root: Path) -> str:

@@ -85,6 +85,7 @@ class RunTask:
     validation_split: float
     key: str
     path: Path
+    code: str  # digest of the training code the key was made with
 
     @property
     def probes_path(self) -> Path:
@@ -126,30 +127,42 @@ def plan(params: Params, params_path: str | Path, profile: ProfileName = "quick"
             key = run_key(run, seed, settings, data_sha, code_sha)
             path = runs_dir(out) / f"{_slug(run['name'])}__seed{seed}__{key[:16]}.json"
             tasks.append(RunTask(label, run, seed, settings, params.data.validation_split, key,
-                                 path))
+                                 path, code_sha))
     return tasks
 
 
-def train_task(task: RunTask, on_epoch: EpochHook | None = None) -> dict[str, Any]:
-    """Train one task and store its result atomically (an interrupted sweep resumes here).
-
-    Probe arrays go to ``<run>.npz`` first, then the JSON: a run is cached only once both
-    exist, and a changed key invalidates both together.
-    """
+def compute_result(task: RunTask, on_epoch: EpochHook | None = None) -> dict[str, Any]:
+    """Train one task and return its result, probe arrays included; stores nothing, so a
+    Dask worker on another machine can run it and the client keeps the cache."""
     settings = task.settings
     arrays = prepare_arrays(task.run["task"], task.run["train_inputs"], task.run["test_inputs"],
                             settings["train_samples"], settings["test_samples"],
                             task.validation_split)
     result = train_run(task.run, task.seed, arrays, settings["max_epochs"], on_epoch=on_epoch)
+    result.update(seed=task.seed, key=task.key, run=task.run)
+    return result
+
+
+def store_result(task: RunTask, result: dict[str, Any]) -> dict[str, Any]:
+    """Write a result to the per-run cache atomically (an interrupted sweep resumes here).
+
+    Probe arrays go to ``<run>.npz`` first, then the JSON: a run is cached only once both
+    exist, and a changed key invalidates both together.
+    """
+    result = dict(result)
     probes = result.pop("probes")
     if probes:
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **probes)
         write_bytes_atomic(task.probes_path, buffer.getvalue())
-    result.update(seed=task.seed, key=task.key, run=task.run,
-                  probes_file=task.probes_path.name if probes else None)
+    result["probes_file"] = task.probes_path.name if probes else None
     write_json_atomic(task.path, result)
     return result
+
+
+def train_task(task: RunTask, on_epoch: EpochHook | None = None) -> dict[str, Any]:
+    """Train one task here and store its result."""
+    return store_result(task, compute_result(task, on_epoch))
 
 
 def run_columns(result: dict[str, Any]) -> dict[str, Any]:
@@ -189,6 +202,7 @@ def run_sweep(params: Params, params_path: str | Path, profile: ProfileName = "q
     progress.summary()
     frame = pd.DataFrame(rows)
     frame.attrs["results_dir"] = str(tasks[0].path.parent.parent)
+    frame.attrs["cached_runs"] = progress.cached_runs
     frame.drop(columns=["history"]).to_csv(tasks[0].path.parent.parent / "results.csv", index=False)
     return frame
 

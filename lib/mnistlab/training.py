@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Iterator, Literal
 
-import keras
 import numpy as np
-import tensorflow as tf
 
+from .backend import keras, tf
 from .data import load_mnist
 from .models import build_model, compile_model
 from .probes import collect, probes_for
@@ -329,12 +329,22 @@ def fit_plain(trainee: Trainee, x: np.ndarray, y: np.ndarray, batch_size: int, e
     trainee.history = {k: [float(v) for v in values] for k, values in history.history.items()}
 
 
+def compute_threads() -> int:
+    """TensorFlow's intra-op threads: set through the API, or through the environment as
+    ``MNISTLAB_THREADS`` does it, else one per core."""
+    configured = tf.config.threading.get_intra_op_parallelism_threads()
+    return configured or int(os.environ.get("TF_NUM_INTRAOP_THREADS") or 0) or (os.cpu_count() or 1)
+
+
 def train_run(run: dict[str, Any], seed: int, arrays: Arrays, max_epochs: int | None = None,
               engine: Engine = "compiled", on_epoch: EpochHook | None = None) -> dict[str, Any]:
     """Train one model of ``run`` with ``seed``; return its history, timing and test scores.
 
     ``train_time_s`` is the wall time of the epoch loop alone (with per-epoch validation, the
-    first epoch's tracing and any probes), as the studies timed ``fit``.  ``probes`` holds
+    first epoch's tracing and any probes), as the studies timed ``fit``; ``train_cpu_s`` is the
+    CPU time this process spent in that loop, on ``threads`` TensorFlow threads.  Wall time
+    also measures whoever else runs on the machine; CPU time barely does, so it is the figure
+    to compare across runs made side by side.  ``probes`` holds
     the arrays the run's probes recorded (empty without probes).
     """
     epochs = min(run["epochs"], max_epochs) if max_epochs else run["epochs"]
@@ -347,16 +357,17 @@ def train_run(run: dict[str, Any], seed: int, arrays: Arrays, max_epochs: int | 
     probes = probes_for(run.get("probes"), arrays.x_train, y_train, run["loss"],
                         math.ceil(len(y_train) / run["batch_size"]))
     trainee.callbacks.extend(probes)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     if engine == "plain":
         fit_plain(trainee, arrays.x_train, y_train, run["batch_size"], epochs, validation)
     else:
         fit_group([trainee], arrays.x_train, y_train, run["batch_size"], epochs, validation)
-    train_time = time.perf_counter() - start
+    train_time, train_cpu = time.perf_counter() - start, time.process_time() - start_cpu
     model, curves = trainee.model, trainee.history
     test = model.evaluate(_fixed_batches(arrays.x_test, encode(arrays.y_test, run)), verbose=0,
                           return_dict=True)
     result: dict[str, Any] = {"epochs_run": len(curves["loss"]), "train_time_s": train_time,
+                              "train_cpu_s": train_cpu, "threads": compute_threads(),
                               "parameters": int(model.count_params())}
     for name in ("loss", *task_named(run["task"]).metrics):
         result[f"train_{name}"] = curves[name][-1]

@@ -33,4 +33,4 @@ def analysis(name: str) -> Callable[[Analysis], Analysis]:
     return register
 
 
-from . import chu_001, rim_shin_000  # noqa: E402,F401  (each registers its analyses)
+from . import chu_001, fouchier_yang_004, rim_shin_000  # noqa: E402,F401  (each registers its analyses)

@@ -23,17 +23,13 @@ LOSS_TOLERANCE, ACCURACY_TOLERANCE = 0.5, 0.03  # relative loss gap, absolute ac
 @analysis("001.input_scaling")
 def input_scaling(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Which input-scaling hypothesis reproduces the basic model's published pair?"""
+    from .. import style
     from ..stats import summarise
 
     basic = results[results["group"].isin(["basic", "ablation"])]
     summary = summarise(basic, ["label"], ["test_loss", "test_accuracy"])
     target = study.published["basic"].frame.iloc[0]
-    table = summary.set_index("label")[["test_loss_mean", "test_loss_ci", "test_accuracy_mean",
-                                        "test_accuracy_ci", "seeds"]]
-    for column in ("test_loss_mean", "test_loss_ci"):
-        table[column] = table[column].map("{:.4g}".format)
-    for column in ("test_accuracy_mean", "test_accuracy_ci"):
-        table[column] = table[column].map("{:.4f}".format)
+    table = style.summary_table(summary, "label", {"test_loss": 3, "test_accuracy": 4})
     return [
         "### The basic model and its loss of 35.08",
         "The study blames the high loss on labels that were not one-hot encoded, but the sparse "
@@ -71,19 +67,22 @@ def loss_pairing(study: "Study", results: "pd.DataFrame") -> list[Any]:
     Figure 4 twin: same seed, so same initial weights, data order and dropout masks."""
     import pandas as pd
 
+    from .. import style
     from ..stats import paired_difference
 
     accuracy = paired_difference(results, "group", SPARSE, CATEGORICAL, "test_accuracy")
     loss = paired_difference(results, "group", SPARSE, CATEGORICAL, "test_loss")
     table = accuracy.merge(loss, on="label", suffixes=(" accuracy", " loss")).set_index("label")
     table = pd.DataFrame({
-        "Δ accuracy (mean ± CI)": [f"{m:+.4f} ± {c:.4f}" for m, c in
-                                   zip(table["mean accuracy"], table["ci accuracy"])],
-        "Δ loss (mean ± CI)": [f"{m:+.2e} ± {c:.1e}" for m, c in
-                               zip(table["mean loss"], table["ci loss"])],
-        "CI excludes 0": ["accuracy" * a + " and " * (a and b) + "loss" * b or "neither"
-                          for a, b in zip(table["excludes_zero accuracy"], table["excludes_zero loss"])],
-        "seeds": table["seeds accuracy"]}, index=table.index)
+        "Δ accuracy (mean ± 95% CI)": [style.mean_ci(m, c, 4) for m, c in
+                                       zip(table["mean accuracy"], table["ci accuracy"])],
+        "Δ loss (mean ± 95% CI)": [style.mean_ci(m, c, 4) for m, c in
+                                   zip(table["mean loss"], table["ci loss"])],
+        "interval excludes 0": [", ".join(name for name, excluded in
+                                          (("accuracy", a), ("loss", b)) if excluded) or "neither"
+                                for a, b in zip(table["excludes_zero accuracy"],
+                                                table["excludes_zero loss"])],
+        "seeds": table["seeds accuracy"]}, index=pd.Index(table.index, name="model"))
     return [
         "### Is sparse really better? The paired difference",
         "Same seed means same initial weights, same data order and same dropout masks, so the "

@@ -34,3 +34,26 @@ def depth_claim(study: "Study", results: "pd.DataFrame") -> list[Any]:
         f"mean test accuracy is at {int(best['hidden_layers'])} hidden layer(s), "
         f"{best['test_accuracy_mean']:.4f} ± {best['test_accuracy_ci']:.4f} (95% CI of the mean).",
     ]
+
+
+@analysis("000.time_trend")
+def time_trend(study: "Study", results: "pd.DataFrame") -> list[Any]:
+    """Table 1's training times against ours: both trends with depth, each worded by its test.
+
+    Ours is CPU time (robust to other work on the machine); the published one is wall time
+    on an unnamed machine, so only the direction and strength of the trend compare."""
+    from ..conclusions import trend
+
+    published = study.published["table1"].frame
+    runs = results.assign(hidden_layers=results["hidden"].map(len))
+    return [
+        "### Training time and depth",
+        "- Published (Table 1, one run per depth, wall time): "
+        + trend(published, "hidden_layers", "training_time_s", "depth", "training time"),
+        "- Ours (every seed, CPU time of the training loop): "
+        + trend(runs, "hidden_layers", "train_cpu_s", "depth", "training time")
+        + " Early stopping ends each run at a different epoch, so the time per epoch is "
+        "the cleaner figure: "
+        + trend(runs.assign(per_epoch=runs["train_cpu_s"] / runs["epochs_run"]),
+                "hidden_layers", "per_epoch", "depth", "CPU time per epoch"),
+    ]

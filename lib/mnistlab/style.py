@@ -1,0 +1,67 @@
+"""The house style of every report, written once: human labels, one number format, ✓/✗.
+
+Fixed decimals matching the published precision, thousands separators, scientific notation
+only where the magnitude needs it, and labels with units instead of column names.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+LABELS = {
+    "train_loss": "training loss", "train_accuracy": "training accuracy",
+    "test_loss": "test loss", "test_accuracy": "test accuracy",
+    "val_loss": "validation loss", "val_accuracy": "validation accuracy",
+    "train_time_s": "wall time (s)", "train_cpu_s": "CPU time (s)",
+    "epoch_cpu_s": "CPU time per epoch (s)", "epochs_run": "epochs run",
+    "hidden_layers": "hidden layers", "parameters": "parameters", "seeds": "seeds",
+    "batch_size": "batch size", "loss": "loss", "accuracy": "accuracy", "label": "model",
+}
+
+
+def label(name: str) -> str:
+    """``test_accuracy`` → ``test accuracy``; unknown names lose their underscores."""
+    return LABELS.get(name, name.replace("_", " "))
+
+
+def number(value: Any, digits: int = 4, signed: bool = False) -> str:
+    """One number as a report shows it: ``–`` for missing, ✓/✗ for truth values, integers
+    with thousands separators, fixed decimals unless the magnitude needs an exponent."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    sign = "+" if signed else ""
+    if isinstance(value, int):
+        return f"{value:{sign},d}"
+    value = float(value)
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    magnitude = abs(value)
+    if magnitude >= 1e6 or (0 < magnitude < 0.5 * 10 ** -digits):
+        return f"{value:{sign}.2e}"
+    return f"{value:{sign},.{digits}f}"
+
+
+def mean_ci(mean: float, half: float, digits: int = 4) -> str:
+    """``0.9731 ± 0.0012``; the interval is left out when there is none (one run)."""
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "–"
+    if half is None or (isinstance(half, float) and math.isnan(half)):
+        return number(mean, digits)
+    return f"{number(mean, digits)} ± {number(half, digits)}"
+
+
+def summary_table(summary: pd.DataFrame, by: str, metrics: dict[str, int]) -> pd.DataFrame:
+    """A ``stats.summarise`` frame as a reader sees it: one "mean ± 95% CI" column per metric
+    (``metrics`` maps each to its decimals), human headings, the group as the index."""
+    shown = pd.DataFrame({
+        f"{label(metric)} (mean ± 95% CI)": [mean_ci(m, h, digits) for m, h in
+                                             zip(summary[f"{metric}_mean"], summary[f"{metric}_ci"])]
+        for metric, digits in metrics.items()}, index=pd.Index(summary[by], name=label(by)))
+    if "seeds" in summary:
+        shown["seeds"] = [number(int(n)) for n in summary["seeds"]]
+    return shown

@@ -1,0 +1,130 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lab — How does the batch size change learning?
+#
+# This notebook runs the **batch-size** experiment for any study of it: the same model trained
+# with different batch sizes, each with several random seeds, watched epoch by epoch on a
+# validation split. The params file names the study, its settings and what it published; the
+# banner below says which study and which profile produced these numbers.
+#
+# Smaller batches make more updates per epoch, each from a noisier gradient. Expect them to
+# learn fast and to wander; expect large batches to move slowly and steadily. The curves, not
+# only the final scores, are the result here, so every claim about a curve is turned into a
+# number: where the validation loss was lowest, how much it still falls at the end, and how
+# rough it is.
+#
+# **Question for you:** with 36,000 training images, how many optimizer updates do 100 epochs
+# make at batch 1? At batch 36,000?
+
+# %% [markdown]
+# ## 1. Setup
+# The parameters cell below is what `make report` (papermill) replaces. Its defaults run the
+# small `quick` profile in about a minute; set `profile = "full"` to reproduce the study.
+
+# %% tags=["parameters"]
+params_file = "../params/batch_size/004_fouchier_yang.yaml"
+profile = "quick"
+results_dir = ""
+
+# %%
+from mnistlab import curves, plots
+from mnistlab.lab import environment, start
+
+study = start(params_file, profile)
+
+# %% [markdown]
+# ## 2. Settings
+# Every batch size below is trained with every seed. Settings the study did not state are
+# listed under *Assumptions* with the reason for the value we chose.
+
+# %%
+study.show_settings()
+
+# %% [markdown]
+# ## 3. Train
+# Finished runs are cached, so re-running this cell only trains what is missing. Each run is
+# one compiled call per epoch (a graph loop over the batches), which is what makes batch 1
+# affordable: a few microseconds per update instead of a millisecond.
+
+# %% tags=["remove_output"]
+results = study.run(results_dir)
+
+# %% [markdown]
+# Per run: the final validation scores, the epoch of the lowest validation loss, the updates
+# made and the roughness of the curves (`mnistlab.curves`).
+
+# %%
+rows = curves.training_rows(study.settings, study.params.data.validation_split)
+results = curves.with_statistics(results, rows)
+agreement = study.agreement(results)
+
+# %% [markdown]
+# ## 4. The learning curves, one pair of panels per batch size
+# As the study's Figure 2: accuracy and loss by epoch on the training images (running mean
+# over each epoch, as Keras logs it) and on the validation split (after each epoch). Lines are
+# the mean over seeds; the band spans the lowest to the highest seed. Each panel has its own
+# vertical scale.
+
+# %%
+grid = plots.curve_grid(results, by="batch_size", title="Accuracy and loss by epoch, per batch size")
+
+# %% [markdown]
+# ## 5. Every batch size in one table
+# Mean ± 95% CI over seeds. *Roughness* is the mean absolute second difference of the
+# validation loss per epoch over the second half of training (zero for a straight or gently
+# bending curve); *turns* is the share of epochs at which the validation loss changes
+# direction. Wall time is the epoch loop with its per-epoch validation and the first epoch's
+# compilation, on this machine and with whatever else ran on it at the time.
+
+# %%
+curves.table(results, by="batch_size")
+
+# %% [markdown]
+# ## 6. The same curves per update
+# Validation loss against the number of optimizer updates made so far, mean over seeds. Where
+# the lines of two batch sizes lie on one another, they learn alike per update: what
+# separates them after 100 epochs is how many updates they made.
+
+# %%
+per_update = plots.curves_by_updates(results, hue="batch_size", metric="val_loss",
+                                     title="Validation loss per optimizer update")
+
+# %% [markdown]
+# ## 7. The published number beside our runs
+
+# %%
+study.show_tables(agreement)
+
+# %% [markdown]
+# ## 8. What the data say
+
+# %%
+study.conclusion(agreement)
+
+# %%
+study.show_analyses(results)
+
+# %% [markdown]
+# **For you to try:** copy the params file, give batch 36000 a learning rate of 0.01
+# (`optimizer: {name: adam, learning_rate: 0.01}` in its configuration) and run
+# `python -m mnistlab run batch_size --params my_variant.yaml`. Does it now converge by
+# epoch 100? Which claim changes its verdict?
+#
+# ## 9. Environment
+
+# %%
+environment()
