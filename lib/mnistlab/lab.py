@@ -273,7 +273,7 @@ def locate_params(params_file: str | Path) -> Path:
     """The params file as given; a relative path that does not exist from here is read from
     the kit's ``notebooks/`` folder, where the notebooks' default paths start.  So a lab handed
     out as a single file, or graded in nbgrader's folders, still finds its study."""
-    from .paths import notebooks_dir
+    from .labs import notebooks_dir
 
     path = Path(params_file)
     if not path.is_absolute() and not path.exists() and (notebooks_dir() / path).exists():

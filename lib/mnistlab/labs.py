@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from .paths import labs_course_dir, labs_dir, notebooks_dir
+from .paths import build_dir, project_root
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -60,6 +60,24 @@ c.ClearSolutions.code_stub = {{"python": {stub!r}}}
 c.IncludeHeaderFooter.header = {header!r}
 c.Execute.timeout = {timeout}
 '''
+
+
+# The labs' folders are named here, not in mnistlab.paths: that module is part of the
+# trainer's import closure, so any edit to it retrains every cached run.
+
+def notebooks_dir(root: Path | None = None) -> Path:
+    """The experiment notebooks (jupytext py:percent sources): the instructor versions."""
+    return (root or project_root()) / "notebooks"
+
+
+def labs_dir(root: Path | None = None) -> Path:
+    """Student versions of the notebooks, written by ``make labs`` (not committed)."""
+    return (root or project_root()) / "labs"
+
+
+def labs_course_dir(root: Path | None = None) -> Path:
+    """The nbgrader course directory ``make labs`` and ``make grade`` work in."""
+    return build_dir(root) / "labs"
 
 
 class LabError(RuntimeError):

@@ -67,18 +67,3 @@ def params_dir(root: Path | None = None) -> Path:
 
 def notebook_path(experiment: str, root: Path | None = None) -> Path:
     return (root or project_root()) / "notebooks" / f"{experiment}.py"
-
-
-def notebooks_dir(root: Path | None = None) -> Path:
-    """The experiment notebooks (jupytext py:percent sources)."""
-    return (root or project_root()) / "notebooks"
-
-
-def labs_dir(root: Path | None = None) -> Path:
-    """Student versions of the notebooks, written by ``make labs`` (not committed)."""
-    return (root or project_root()) / "labs"
-
-
-def labs_course_dir(root: Path | None = None) -> Path:
-    """The nbgrader course directory ``make labs`` and ``make grade`` work in."""
-    return build_dir(root) / "labs"
