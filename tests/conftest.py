@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,23 @@ def mnist_dir() -> Path:
     os.environ["MNIST_DIR"] = str(folder)
     load_mnist.cache_clear()
     return folder
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory, mnist_dir) -> Path:
+    """A copy of params/ and notebooks/ rendered once with the quick profile, as
+    ``make report`` does it: two worker processes train, then each notebook runs in its own.
+    Shared by the end-to-end and the scorecard tests (rendering it is the expensive part)."""
+    from mnistlab.runner import report_all
+
+    root = tmp_path_factory.mktemp("project")
+    for folder in ("params", "notebooks"):
+        shutil.copytree(REPO / folder, root / folder,
+                        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    with pytest.MonkeyPatch.context() as env:  # the runner sets these for its children
+        env.setenv("MNIST_DIR", str(mnist_dir))
+        for var in ("IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "KERAS_HOME", "MNISTLAB_THREADS"):
+            env.delenv(var, raising=False)
+        report_all("quick", jobs=2, root=root)
+
+    return root

@@ -1,9 +1,9 @@
-"""papermill → results → HTML and PDF on the quick profile, in a scratch copy of the project."""
+"""papermill → results → HTML and PDF on the quick profile, in a scratch copy of the project
+(the ``project`` fixture in conftest, shared with the scorecard's browser test)."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -14,22 +14,6 @@ from mnistlab.params import load_params, resolve_runs
 from mnistlab.runner import discover, report_all
 
 from .conftest import REPO
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory, mnist_dir) -> Path:
-    """A copy of params/ and notebooks/ rendered once with the quick profile, as
-    ``make report`` does it: two worker processes train, then each notebook runs in its own."""
-    root = tmp_path_factory.mktemp("project")
-    for folder in ("params", "notebooks"):
-        shutil.copytree(REPO / folder, root / folder,
-                        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
-    with pytest.MonkeyPatch.context() as env:  # the runner sets these for its children
-        env.setenv("MNIST_DIR", str(mnist_dir))
-        for var in ("IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "KERAS_HOME", "MNISTLAB_THREADS"):
-            env.delenv(var, raising=False)
-        report_all("quick", jobs=2, root=root)
-    return root
 
 
 def _pdf_has_image(path: Path) -> bool:

@@ -11,10 +11,10 @@ from pathlib import Path
 from . import labs
 from .cluster import TrainingFailed
 from .data import MnistNotFound, load_mnist
+from .failures import StudiesFailed
 from .params import ParamsError
-from .runner import Job, discover, hermetic_env, report_all, run_job, validate
-from .paths import project_root, reports_dir
-from .report import write_index
+from .runner import Job, discover, hermetic_env, registered_folder, report_all, run_studies, validate
+from .paths import project_root
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,37 +60,29 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
     try:
         if args.command == "validate":
-            jobs = [Job(p.parent.name, p.resolve(), Path()) for p in args.files] or discover()
+            jobs = [Job(registered_folder(p, project_root()) or "", p.resolve(), Path())
+                    for p in args.files] or discover()
             validate(jobs)
             print(f"{len(jobs)} params file(s) valid")
         elif args.command == "run":
             jobs = _jobs_for(args.experiment, args.params)
             validate(jobs)
-            for job in jobs:
-                print(run_job(job, args.profile, force=args.force), flush=True)
-            write_index(reports_dir())
+            run_studies(jobs, args.profile, force=args.force)
         elif args.command == "labs":
             started = time.perf_counter()
             for lab in labs.build(args.names or None):
                 print(lab, flush=True)
             print(f"labs built in {time.perf_counter() - started:.1f} s", flush=True)
         elif args.command == "grade":
-            if args.student and len(args.submissions) > 1:
-                raise labs.LabError("--student names one submission; several are named by their files")
-            students = {args.student or labs.student_id(path, args.lab): path
-                        for path in args.submissions}
-            if len(students) < len(args.submissions):
-                raise labs.LabError("two submissions give the same student id: rename the files")
-            hermetic_env(project_root(), load_mnist().folder)  # the grading kernels inherit it
-            for grade in labs.grade(args.lab, students):
-                print(grade, flush=True)
+            _grade(args)
         else:
-            for line in report_all(args.profile, args.jobs, force=args.force,
-                                   scheduler=args.scheduler):
-                print(line, flush=True)
+            report_all(args.profile, args.jobs, force=args.force, scheduler=args.scheduler)
     except labs.LabError as error:
         print(f"error: {error}", file=sys.stderr)
         return 4
+    except StudiesFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except ParamsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -105,6 +97,18 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 130
     return 0
+
+
+def _grade(args: argparse.Namespace) -> None:
+    """Autograde each submission (student id: --student, or from the file's name)."""
+    if args.student and len(args.submissions) > 1:
+        raise labs.LabError("--student names one submission; several are named by their files")
+    students = {args.student or labs.student_id(path, args.lab): path for path in args.submissions}
+    if len(students) < len(args.submissions):
+        raise labs.LabError("two submissions give the same student id: rename the files")
+    hermetic_env(project_root(), load_mnist().folder)  # the grading kernels inherit it
+    for grade in labs.grade(args.lab, students):
+        print(grade, flush=True)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,11 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML
 
-from . import compare, conclusions, plots, style
+from . import compare, conclusions, markup, plots, style
 from .params import (Params, ProfileName, assumption_table, load_params, profile_settings,
                      published_path, resolve_runs)
 from .published import PublishedTable, load_published
+from .scorecard import write_agreement
 from .studies import ANALYSES
 from .sweep import run_sweep
 
@@ -47,7 +48,7 @@ class Study:
         """Markdown heading that says loudly which profile produced the numbers."""
         s = self.params.study
         lines = [f"**Study {s.id}:** *{_text(s.title)}*, {_text(', '.join(s.authors))} "
-                 f"(`{_text(s.seed_file)}`).  ",
+                 f"({markup.code(s.seed_file)}).  ",
                  f"**Profile: `{self.profile}`**, seeds {self.seeds}."]
         if self.profile == "quick":
             lines.append(
@@ -96,9 +97,8 @@ class Study:
     def assumptions(self) -> str:
         """Markdown list of every setting the study left unstated, the value chosen and why."""
         rows = assumption_table(self.params, self.params_path)
-        return "\n".join(f"- <code>{_text(row['setting'])}</code> = "
-                         f"<code>{_text(self._profile_value(row))}</code>: {_text(row['why'])}"
-                         for row in rows) or "- none"
+        return "\n".join(f"- {markup.code(row['setting'])} = {markup.code(self._profile_value(row))}: "
+                         f"{_text(row['why'])}" for row in rows) or "- none"
 
     def _profile_value(self, row: dict[str, str]) -> str:
         """The value this profile ran with: a quick preview's seeds are not the study's."""
@@ -129,11 +129,18 @@ class Study:
         return results
 
     def agreement(self, results: pd.DataFrame) -> pd.DataFrame:
-        """Every published number of every table against our runs (``compare.agreement``)."""
+        """Every published number of every table against our runs (``compare.agreement``).
+
+        Also kept beside the results (``scorecard.write_agreement``), where the runner picks
+        it up for the index's scorecard: the report and the scorecard show the same numbers.
+        """
         frames = [compare.agreement(results, table) for table in self.published.values()
                   if table.compare is not None]
-        return pd.concat(frames, ignore_index=True) if frames else \
+        frame = pd.concat(frames, ignore_index=True) if frames else \
             compare.agreement(results, PublishedTable("none", "", pd.DataFrame()))
+        if results.attrs.get("results_dir"):
+            write_agreement(frame, results.attrs["results_dir"])
+        return frame
 
     def show_tables(self, agreement: pd.DataFrame) -> None:
         """Each published table in the study's layout, published beside measured."""
@@ -156,7 +163,10 @@ class Study:
     def show_lines(self, agreement: pd.DataFrame, xlabel: str) -> None:
         """One figure per published table whose rows are an ordered factor (depth, width...)."""
         for name in dict.fromkeys(agreement["table"]):
-            plots.agreement_lines(agreement, name, xlabel, title=self.published[name].title)
+            if agreement.loc[agreement["table"] == name, "row"].nunique() < 2:
+                continue  # one row is a number, not a line: its table shows it
+            title = self.published[name].title.replace("$", r"\$")  # no mathtext
+            plots.agreement_lines(agreement, name, xlabel, title=title)
 
     def show_dots(self, agreement: pd.DataFrame, metrics: list[str]) -> None:
         """Per measured metric, every multi-row published table's values as dodged dots."""
@@ -205,7 +215,7 @@ def _layers(hidden: list[int]) -> str:
 
 def _text(value: object) -> str:
     """A params string made safe for Markdown cells rendered as HTML (and for the PDF)."""
-    return html.escape(str(value), quote=True)
+    return markup.text(value)
 
 
 def _optimizer(spec: dict) -> str:

@@ -12,13 +12,15 @@ value and what is allowed, and nothing is run on a bad file.
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .tasks import TASKS
+from .yamlfile import bounded, load_yaml, shorten
 
 Activation = Literal["relu", "tanh", "sigmoid", "linear", "elu", "selu", "softplus", "softsign",
                      "swish", "gelu", "leaky_relu", "hard_sigmoid", "exponential"]
@@ -32,6 +34,20 @@ Rate = Annotated[float, Field(gt=0, le=10, description="None means the Keras def
 Decay = Annotated[float, Field(ge=0, lt=1)]
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
+
+
+def _unique(seeds: list[int]) -> list[int]:
+    """A seed listed twice trains the same run twice: its ± would shrink with no new evidence."""
+    repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+    if repeated:
+        raise ValueError(f"seeds must differ; {', '.join(map(str, repeated))} is listed twice")
+    return seeds
+
+
+Seed = Annotated[int, Field(ge=0, lt=2**32, description="Keras's range: 0 to 2**32 - 1")]
+MAX_SEEDS, MAX_QUICK_SEEDS = 100, 10
+MAX_WEIGHTS = 20_000_000  # 80 MB of float32 weights, about 4x that while training with Adam
+MAX_STEPS = 10_000_000  # optimizer steps in one run (study 004 at batch 1: 3.6M, ~20 s here)
 
 
 class Strict(BaseModel):
@@ -157,6 +173,9 @@ class MlpRun(Strict):
             raise ValueError(f"loss {self.loss!r} is not allowed for task {self.task}: "
                              f"use {' or '.join(task.losses)}")
         weights = mlp_weights(task.inputs, self.hidden, task.outputs)
+        if weights > MAX_WEIGHTS:
+            raise ValueError(f"hidden {shorten(self.hidden, 60)} makes a model of {weights:,} "
+                             f"weights; at most {MAX_WEIGHTS:,} are allowed")
         if self.probes and self.probes.hessian and weights > HESSIAN_MAX:
             raise ValueError(f"probes.hessian needs a model of at most {HESSIAN_MAX} weights; "
                              f"this one has {weights}")
@@ -172,14 +191,23 @@ def mlp_weights(inputs: int, hidden: list[int], outputs: int) -> int:
 RUN_KINDS: dict[str, type[Strict]] = {"mlp": MlpRun}
 
 
+def _plain_name(name: str) -> str:
+    """``study.published`` names a file in ``params/published/``, never a path elsewhere."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.ya?ml", name):
+        raise ValueError("use the plain name of a .yaml file in params/published/ (letters, "
+                         "digits, '_', '-', '.'; no folders), e.g. 000_rim_shin.yaml")
+    return name
+
+
 class Study(Strict):
     id: str = Field(pattern=r"^\d{3}$")
     seed_file: str
     title: str = Field(min_length=1, max_length=300)
     authors: list[str]
     tables: list[str]
-    published: str | None = Field(None, description="file under params/published/; none for "
-                                  "a study of your own with nothing published to compare")
+    published: Annotated[str, AfterValidator(_plain_name)] | None = Field(
+        None, description="a file name in params/published/ (no folders); none for a study "
+        "of your own with nothing published to compare")
 
 
 class Data(Strict):
@@ -193,8 +221,8 @@ class Profile(Strict):
     train_samples: int = Field(4000, ge=10, le=60000)
     test_samples: int = Field(2000, ge=10, le=10000)
     max_epochs: int = Field(2, ge=1, le=100)
-    seeds: list[Annotated[int, Field(ge=0, lt=2**32)]] = Field(default_factory=lambda: [0, 1],
-                                                               min_length=1)
+    seeds: Annotated[list[Seed], AfterValidator(_unique)] = Field(
+        default_factory=lambda: [0, 1], min_length=1, max_length=MAX_QUICK_SEEDS)
 
 
 class Assumption(Strict):
@@ -205,7 +233,8 @@ class Assumption(Strict):
 class Params(Strict):
     experiment: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     study: Study
-    seeds: list[Annotated[int, Field(ge=0, lt=2**32)]] = Field(min_length=3)
+    seeds: Annotated[list[Seed], AfterValidator(_unique)] = Field(min_length=3,
+                                                                  max_length=MAX_SEEDS)
     data: Data = Data()
     defaults: dict[str, Any] = Field(default_factory=dict)
     configurations: list[dict[str, Any]] = Field(min_length=1)
@@ -292,31 +321,64 @@ def _messages(error: ValidationError, model: Any, prefix: tuple = ()) -> list[st
         elif item["type"] == "union_tag_invalid":
             lines.append(f"key '{key}': value {item['ctx']['tag']!r} is not allowed: use one of "
                          f"{item['ctx']['expected_tags']}")
+        elif _yaml_text_number(item):
+            lines.append(_text_number_message(key, item["input"]))
         else:
-            lines.append(f"key '{key}': value {item.get('input')!r} is not allowed: {item['msg']}")
+            lines.append(f"key '{key}': value {shorten(item.get('input'))} is not allowed: "
+                         f"{item['msg']}")
     return list(dict.fromkeys(lines))
 
 
+def _yaml_text_number(item: dict) -> bool:
+    """A number YAML read as text: PyYAML's floats need a dot and a signed exponent, so
+    ``1e-3`` (unquoted) arrives as the string '1e-3'."""
+    value = item.get("input")
+    if item["type"] not in ("float_type", "int_type") or not isinstance(value, str):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except ValueError:
+        return False
+
+
+def _text_number_message(key: str, value: str) -> str:
+    from decimal import Decimal
+
+    plain = f"{Decimal(value.strip()):f}"
+    return (f"key '{key}': value {value} was read by YAML as text, not a number (YAML needs a "
+            f"dot and a signed exponent, as in 1.0e-3): write {plain}")
+
+
 def _lookup(raw: dict, dotted: str) -> Any:
+    """The value at ``dotted``; ``configurations[4].loss`` names one configuration's key, as
+    error messages name it."""
     node: Any = raw
     for part in dotted.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
+        name, _, index = part.partition("[")
+        if isinstance(node, dict) and name in node:
+            node = node[name]
         else:
             raise KeyError(dotted)
+        if index:
+            position = index.rstrip("]")
+            if not (position.isdigit() and isinstance(node, list) and int(position) < len(node)):
+                raise KeyError(dotted)
+            node = node[int(position)]
     return node
 
 
 def published_path(params_path: str | Path, params: Params) -> Path | None:
-    """The study's published tables: ``params/published/`` beside the params file's folder,
-    or, for a params file kept elsewhere (a copy handed out as a lab), the project's own."""
+    """The study's published tables: ``params/published/`` beside the params file's folder
+    (a scratch copy of a project), or, for a params file kept elsewhere (a copy handed out as
+    a lab), the project's own.  The name is a plain file name (the schema allows no folders),
+    so the file is always inside a ``params/published/``."""
     from .paths import project_root
 
     name = params.study.published
     if name is None:
         return None
     beside = Path(params_path).resolve().parent.parent / "published" / name
-    if beside.is_file():
+    if beside.parent.parent.name == "params" and beside.is_file():
         return beside
     return project_root() / "params" / "published" / name
 
@@ -324,37 +386,59 @@ def published_path(params_path: str | Path, params: Params) -> Path | None:
 def load_params(path: str | Path) -> Params:
     """Read and validate one params file, or raise ``ParamsError`` naming the problem."""
     path = Path(path)
-    if not path.is_file():
-        raise ParamsError(f"{path}: params file not found")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise ParamsError(f"{path}: not valid YAML: {error}") from None
+    raw = load_yaml(path, "params file", ParamsError)
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: expected a mapping of keys at the top level")
     try:
         params = Params.model_validate(raw)
     except ValidationError as error:
-        lines = _messages(error, Params)
-        raise ParamsError(f"{path}: invalid params ({len(lines)} problem(s))\n  "
-                          + "\n  ".join(lines)) from None
+        raise _invalid(path, _messages(error, Params)) from None
     problems = [_check_assumption(raw, a.key) for a in params.assumptions]
     problems += _check_analyses(params)
     problems += [line for index in range(len(params.configurations))
                  for line in _check_run(params, index)]
     problems += _check_names(params)
+    problems += _check_task_keys(params)
     problems = list(dict.fromkeys(p for p in problems if p))
+    if not problems:  # the runs resolve: their length can be measured
+        problems = list(dict.fromkeys(_check_steps(params)))
     if problems:
-        raise ParamsError(f"{path}: invalid params ({len(problems)} problem(s))\n  "
-                          + "\n  ".join(problems))
+        raise _invalid(path, problems)
     return params
+
+
+MAX_PROBLEMS = 30
+
+
+def _invalid(path: Path, problems: list[str]) -> ParamsError:
+    """One error listing the problems, bounded: the first ``MAX_PROBLEMS``, each cut short."""
+    shown = [bounded(line, 400) for line in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(f"… and {len(problems) - MAX_PROBLEMS} more")
+    return ParamsError(bounded(f"{path}: invalid params ({len(problems)} problem(s))\n  "
+                               + "\n  ".join(shown)))
+
+
+def _check_steps(params: Params) -> list[str]:
+    """Refuse a run of more optimizer steps than a study on this kit could ever finish
+    (``epochs: 5000000`` for ``50``): epochs × batches per epoch of the full profile."""
+    rows = (params.data.train_samples or 60000) * (1 - params.data.validation_split)
+    problems = []
+    for index, run in enumerate(resolve_runs(params)):
+        steps = run["epochs"] * -(-int(rows) // run["batch_size"])
+        if steps > MAX_STEPS:
+            problems.append(f"key '{_where(params, index, 'epochs')}.epochs': value "
+                            f"{run['epochs']} is not allowed: with batch_size {run['batch_size']} "
+                            f"on {int(rows)} training rows that is {steps:,} optimizer steps per "
+                            f"run; at most {MAX_STEPS:,}")
+    return problems
 
 
 def _check_assumption(raw: dict, key: str) -> str:
     try:
         _lookup(raw, key)
     except KeyError:
-        return f"key 'assumptions': '{key}' names no key of this file (use dotted paths such as defaults.batch_size)"
+        return f"key 'assumptions': '{key}' names no key of this file (use dotted paths such as defaults.batch_size or configurations[0].loss)"
     return ""
 
 
@@ -366,10 +450,13 @@ def _check_analyses(params: Params) -> list[str]:
 
 
 def _merged(params: Params, index: int) -> dict[str, Any]:
+    """Configuration ``index`` over ``defaults``.  The task is the study's (``data.task``)
+    unless the configuration names its own: a study's one multiclass model beside its binary
+    ones (004's best network) stays in the report of the experiment it belongs to."""
     run = {**params.defaults, **params.configurations[index]}
     run.setdefault("name", str(index + 1))
     run.setdefault("label", run["name"])
-    run["task"] = params.data.task
+    run["task"] = params.configurations[index].get("task", params.data.task)
     return run
 
 
@@ -408,6 +495,14 @@ def _check_names(params: Params) -> list[str]:
     return [f"key 'configurations': duplicate name {n!r}" for n in duplicates]
 
 
+def _check_task_keys(params: Params) -> list[str]:
+    """The study's task has one place (``data.task``); only a configuration may override it."""
+    if "task" in params.defaults:
+        return [f"key 'defaults.task': value {params.defaults['task']!r} is not allowed: set the "
+                "study's task in data.task (a configuration may override it with its own task)"]
+    return []
+
+
 def resolve_runs(params: Params) -> list[dict[str, Any]]:
     """Each configuration merged with ``defaults`` and validated: one plain dict per model.
 
@@ -439,6 +534,6 @@ def profile_settings(params: Params, profile: ProfileName) -> dict[str, Any]:
 
 def assumption_table(params: Params, raw_path: str | Path) -> list[dict[str, str]]:
     """Rows of (key, value, reason) so a report can list every assumption with its value."""
-    raw = yaml.safe_load(Path(raw_path).read_text())
+    raw = load_yaml(raw_path, "params file", ParamsError)
     return [{"setting": a.key, "value": str(_lookup(raw, a.key)), "why": a.reason}
             for a in params.assumptions]

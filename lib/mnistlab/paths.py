@@ -49,15 +49,18 @@ def reports_dir(root: Path | None = None) -> Path:
 PREVIEW_PROFILES = ("quick",)
 
 
+def report_base(experiment: str, study: str, profile: str = "full") -> str:
+    """A report's path under ``reports/`` without suffix: full reports at
+    ``<experiment>/<study>``; previews apart, under ``<profile>/``, so a quick run never
+    replaces a reproduction."""
+    prefix = f"{profile}/" if profile in PREVIEW_PROFILES else ""
+    return f"{prefix}{experiment}/{study}"
+
+
 def report_paths(experiment: str, study: str, root: Path | None = None,
                  profile: str = "full") -> tuple[Path, Path, Path]:
-    """The HTML, PDF and manifest of one study's report.
-
-    Full reports are ``reports/<experiment>/<study>.*``; previews live apart, under
-    ``reports/<profile>/``, so a quick run never replaces a reproduction.
-    """
-    folder = reports_dir(root) / profile if profile in PREVIEW_PROFILES else reports_dir(root)
-    base = folder / experiment / study
+    """The HTML, PDF and manifest of one study's report."""
+    base = reports_dir(root) / report_base(experiment, study, profile)
     return base.with_suffix(".html"), base.with_suffix(".pdf"), base.with_suffix(".json")
 
 
@@ -67,3 +70,34 @@ def params_dir(root: Path | None = None) -> Path:
 
 def notebook_path(experiment: str, root: Path | None = None) -> Path:
     return (root or project_root()) / "notebooks" / f"{experiment}.py"
+
+
+def agreement_file(results_dir: str | Path) -> Path:
+    """The agreement frame a notebook computed (``Study.agreement``), read by the runner."""
+    return Path(results_dir) / "agreement.json"
+
+
+def report_notebook(experiment: str, study: str, root: Path | None = None,
+                    profile: str = "full") -> Path:
+    """The executed notebook behind a report, copied beside it so ``reports/`` stands alone."""
+    return (reports_dir(root) / report_base(experiment, study, profile)).with_suffix(".ipynb")
+
+
+def summary_csv(root: Path | None = None) -> Path:
+    """Every published number of every study against ours, one row each (the scorecard)."""
+    return reports_dir(root) / "summary.csv"
+
+
+def lock_path(root: Path | None = None) -> Path:
+    """The lock a run holds on ``build/`` while it trains and renders (``mnistlab.lock``)."""
+    return build_dir(root) / "mnistlab.lock"
+
+
+def failure_record(profile: str, experiment: str, study: str, root: Path | None = None) -> Path:
+    """Why a study's last run failed (cell, error, executed notebook), for the summary."""
+    return study_build_dir(profile, experiment, study, root) / "failure.json"
+
+
+def rejected_dir(results_dir: Path) -> Path:
+    """Cached runs that failed verification, moved aside (kept for inspection, never read)."""
+    return runs_dir(results_dir) / "rejected"

@@ -204,3 +204,48 @@ def curves_by_updates(results: pd.DataFrame, hue: str, metric: str = "val_loss",
               bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
+
+
+def curves_by_setting(results: pd.DataFrame, hue: str,
+                      metrics: tuple[str, ...] = ("val_accuracy", "val_loss"),
+                      facet: str = "group", title: str | None = None) -> list[plt.Figure]:
+    """Per-epoch curves (keys of the epoch logs) with the settings overlaid, so they can be
+    compared at a glance: one figure per value of ``facet`` (runs of different tasks never share
+    axes), one panel per metric, one line per value of ``hue`` (mean over seeds) with its 95%
+    CI band.  A numeric ``hue`` (width, say) is coloured along a sequential palette."""
+    from .stats import spread
+
+    use_theme()
+    figures = []
+    for value, part in results.groupby(facet, sort=False):
+        levels = list(dict.fromkeys(part[hue]))
+        numeric = pd.api.types.is_numeric_dtype(part[hue])
+        colours = sns.color_palette("viridis" if numeric else "deep", len(levels))
+        fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics), 3.3), squeeze=False)
+        for ax, metric in zip(axes[0], metrics):
+            for level, colour in zip(levels, colours):
+                histories = part.loc[part[hue] == level, "history"]
+                curves = [h[metric] for h in histories if metric in h]
+                if not curves:
+                    continue
+                length = max(len(c) for c in curves)
+                grid = np.full((len(curves), length), np.nan)
+                for row, curve in zip(grid, curves):
+                    row[:len(curve)] = curve
+                bands = [spread(column) for column in grid.T]
+                mean = np.array([b.mean for b in bands])
+                half = np.nan_to_num(np.array([b.ci for b in bands]))
+                epochs = np.arange(1, length + 1)
+                ax.fill_between(epochs, mean - half, mean + half, color=colour, alpha=0.2,
+                                linewidth=0)
+                ax.plot(epochs, mean, color=colour, linewidth=1.4, label=str(level))
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(metric.replace("_", " "))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes[0][-1].legend(title=hue.replace("_", " "), fontsize="small", loc="center left",
+                           bbox_to_anchor=(1.01, 0.5))
+        heading = f"{title}: {value}" if title else str(value)
+        fig.suptitle(f"{heading} (mean over seeds, 95% CI band)", fontsize="medium")
+        fig.tight_layout()
+        figures.append(fig)
+    return figures

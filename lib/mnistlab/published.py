@@ -20,9 +20,18 @@ runs each published row is and which measured metric each published column is:
           loss: {metric: test_loss}
           accuracy: {metric: test_accuracy, unit: fraction, digits: 4}
           accuracy_delta: {metric: test_accuracy, versus: Baseline}   # paired by seed
+          training_time_s: {metric: train_time_s, tolerance: 50%}    # or 0.005: absolute
+      explanations:                   # where the study's report explains a disagreement
+        - section: "The basic model and its loss of 35.08"   # a heading in the report
+          rows: [1]                   # published keys (default: every row)
+          columns: [loss]             # compared columns (default: every one)
 
 Columns neither compared nor the key are shown as published context (layer sizes, say).
 With this, one generic function (``compare.agreement``) builds every comparison table.
+A column's ``tolerance`` is the difference from our mean the study's reproduction accepts
+when the published value lies outside our single-run prediction interval (the scorecard's
+middle verdict, ``mnistlab.scorecard``); ``explanations`` link a table's numbers to the
+section of the report that explains them.
 """
 
 from __future__ import annotations
@@ -33,8 +42,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .yamlfile import bounded, load_yaml
 
 UNIT_SCALE = {"fraction": 1.0, "percent": 100.0}
 
@@ -53,12 +63,54 @@ class ColumnSpec(_Strict):
     versus: str | int | None = Field(None, description="published key of the reference row: "
                                      "the measured value is then the seed-paired difference")
     relative: bool = Field(False, description="with versus: 100·(x − ref)/ref instead of x − ref")
+    tolerance: float | str | None = Field(None, description="accepted |our mean − published| "
+                                          "outside the prediction interval: a number in the "
+                                          "column's unit (0.005) or a percentage of the "
+                                          "published value ('20%')")
 
     @model_validator(mode="after")
     def _relative_needs_versus(self) -> "ColumnSpec":
         if self.relative and self.versus is None:
             raise ValueError("relative: true needs versus (the reference row)")
         return self
+
+    @model_validator(mode="after")
+    def _tolerance_readable(self) -> "ColumnSpec":
+        if self.tolerance is not None:
+            tolerance_of(self.tolerance, 1.0)  # raises ValueError naming the allowed forms
+        return self
+
+
+def tolerance_of(tolerance: float | str | None, published: float) -> float:
+    """The absolute tolerance for one published value: ``0.005`` as it is, ``"20%"`` of
+    ``|published|``; NaN when none is stated."""
+    if tolerance is None:
+        return float("nan")
+    if isinstance(tolerance, str):
+        text = tolerance.strip()
+        try:
+            share = float(text.removesuffix("%")) / 100
+        except ValueError:
+            share = -1.0
+        if not text.endswith("%") or share < 0:
+            raise ValueError(f"tolerance {tolerance!r}: allowed are a non-negative number in the "
+                             "column's unit (0.005) or a percentage of the published value ('20%')")
+        return share * abs(published)
+    if tolerance < 0:
+        raise ValueError(f"tolerance {tolerance!r}: must not be negative")
+    return float(tolerance)
+
+
+class Explanation(_Strict):
+    """Where the study's report explains some published numbers (a disagreement, usually)."""
+
+    section: str = Field(min_length=1, description="heading of the report section, as displayed")
+    rows: list[str | int] | None = Field(None, description="published keys; default every row")
+    columns: list[str] | None = Field(None, description="compared columns; default every one")
+
+    def covers(self, row: str, column: str) -> bool:
+        return ((self.rows is None or row in {str(r) for r in self.rows})
+                and (self.columns is None or column in self.columns))
 
 
 class CompareSpec(_Strict):
@@ -77,6 +129,7 @@ class TableSpec(_Strict):
     columns: list[str] = Field(min_length=1)
     rows: list[list[Any]]
     compare: CompareSpec | None = None
+    explanations: list[Explanation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TableSpec":
@@ -89,7 +142,22 @@ class TableSpec(_Strict):
             unknown = [c for c in named if c not in self.columns]
             if unknown:
                 raise ValueError(f"compare names {unknown}, not columns of the table {self.columns}")
+        self._explanations_name_real_cells()
         return self
+
+    def _explanations_name_real_cells(self) -> None:
+        if self.explanations and self.compare is None:
+            raise ValueError("explanations need a compare block (they explain compared numbers)")
+        for explanation in self.explanations:
+            keys = {str(row[self.columns.index(self.compare.key)]) for row in self.rows}
+            unknown_rows = [r for r in explanation.rows or [] if str(r) not in keys]
+            unknown_columns = [c for c in explanation.columns or [] if c not in self.compare.columns]
+            if unknown_rows:
+                raise ValueError(f"explanation {explanation.section!r}: rows {unknown_rows} are not "
+                                 f"published keys; allowed: {sorted(keys)}")
+            if unknown_columns:
+                raise ValueError(f"explanation {explanation.section!r}: columns {unknown_columns} "
+                                 f"are not compared; allowed: {list(self.compare.columns)}")
 
 
 class PublishedFile(_Strict):
@@ -106,6 +174,7 @@ class PublishedTable:
     frame: pd.DataFrame
     notes: str = ""
     compare: CompareSpec | None = None
+    explanations: tuple[Explanation, ...] = ()
 
     @property
     def title(self) -> str:
@@ -128,18 +197,15 @@ class PublishedError(ValueError):
 def load_published(path: str | Path) -> dict[str, PublishedTable]:
     """Every table of one study's transcription, keyed by its short name (e.g. ``table1``)."""
     path = Path(path)
+    raw = load_yaml(path, "published tables file", PublishedError)
     try:
-        raw = yaml.safe_load(path.read_text())
         spec = PublishedFile.model_validate(raw)
-    except FileNotFoundError:
-        raise PublishedError(f"{path}: published tables file not found") from None
-    except yaml.YAMLError as error:
-        raise PublishedError(f"{path}: not valid YAML: {error}") from None
     except ValidationError as error:
         problems = [f"  key '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}"
                     for e in error.errors()]
-        raise PublishedError(f"{path}: invalid published tables\n" + "\n".join(problems)) from None
+        raise PublishedError(bounded(f"{path}: invalid published tables\n"
+                                     + "\n".join(problems))) from None
     return {name: PublishedTable(name, table.caption,
                                  pd.DataFrame(table.rows, columns=table.columns),
-                                 table.notes, table.compare)
+                                 table.notes, table.compare, tuple(table.explanations))
             for name, table in spec.tables.items()}

@@ -3,21 +3,20 @@
 HTML comes from nbconvert without code cells; the PDF is that same HTML printed by
 WeasyPrint, which a ``pip install`` alone sets up (no browser, no LaTeX).  Both files are
 written to temporary names and renamed, so a failed render never leaves a half report.
+Reports open offline: nbconvert's lab template would load require.js, MathJax and mermaid
+from a CDN; our reports use none of them (no widgets, no TeX, no diagrams), so the template
+below leaves them out.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 from .cache import write_bytes_atomic
 from .labs import nbgrader_cell
-from .paths import PACKAGE_DIR
-
-TEMPLATES = PACKAGE_DIR / "templates"  # "report": JupyterLab's page without CDN scripts
+from .paths import summary_csv
 
 PRINT_CSS = """
 <style>
@@ -54,8 +53,16 @@ blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0;
 """
 
 
+OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
 def _exporter():
     """nbconvert's lab HTML without code; imported here so the CLI starts fast when up to date."""
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
@@ -75,9 +82,9 @@ def _exporter():
             nb.cells = [cell for cell in nb.cells if not nbgrader_cell(cell)]
             return nb, resources
 
-    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES)],
-                            exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, template_file="offline.html.j2",
+                            extra_loaders=[DictLoader({"offline.html.j2": OFFLINE_TEMPLATE})])
     tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell"},
                                  remove_all_outputs_tags={"remove_output"})
     exporter.register_preprocessor(tags, enabled=True)
@@ -98,12 +105,43 @@ def notebook_to_html(executed: Path, title: str) -> str:
 
 
 def html_to_pdf(page: str, base_url: Path) -> bytes:
-    """Print the HTML with WeasyPrint; its notes on JupyterLab's screen-only CSS are muted."""
+    """Print the HTML with WeasyPrint; its notes on JupyterLab's screen-only CSS are muted.
+
+    WeasyPrint fetches what the page links to (images, stylesheets, and ``rel="attachment"``
+    links, which it embeds in the PDF): ``report_fetcher`` lets it read only inline ``data:``
+    and files inside ``base_url``, so no string in a report can pull a local file or a web
+    page into the PDF.
+    """
     from weasyprint import HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    return HTML(string=page, base_url=str(base_url)).write_pdf()
+    return HTML(string=page, base_url=str(base_url),
+                url_fetcher=report_fetcher(Path(base_url))).write_pdf()
+
+
+def report_fetcher(folder: Path):
+    """A WeasyPrint URL fetcher confined to ``folder``: ``data:`` and ``file:`` URLs of
+    files inside it; everything else (other files, every network scheme) is refused."""
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import URLFetcher
+
+    root = folder.resolve()
+
+    class ReportFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            scheme = urlsplit(url).scheme.lower()
+            if scheme == "file" and urlsplit(url).netloc in ("", "localhost"):
+                path = Path(unquote(urlsplit(url).path)).resolve()
+                if path.is_relative_to(root):
+                    return super().fetch(url, headers)
+            elif scheme == "data":
+                return super().fetch(url, headers)
+            raise ValueError(f"refused by mnistlab: {url[:200]} is outside the report's "
+                             f"folder {root}")  # WeasyPrint logs it and goes on
+
+    return ReportFetcher(allowed_protocols=("file", "data"), allow_redirects=False)
 
 
 def render(executed: Path, html_path: Path, pdf_path: Path, title: str) -> None:
@@ -115,30 +153,16 @@ def render(executed: Path, html_path: Path, pdf_path: Path, title: str) -> None:
 
 
 def write_index(reports_dir: Path) -> Path:
-    """``reports/index.html``: every rendered report with its profile, date and run time."""
+    """``reports/index.html`` (the scorecard of every rendered study, ``mnistlab.index_page``)
+    and ``reports/summary.csv`` (its rows), both from the report manifests alone."""
+    from . import scorecard
+    from .index_page import page
+
     manifests = sorted(reports_dir.glob("*/*.json")) + sorted(reports_dir.glob("quick/*/*.json"))
     entries = [json.loads(p.read_text()) for p in manifests]
-    rows = "\n".join(_index_row(entry) for entry in entries) or \
-        '<tr><td colspan="5">No reports yet: run <code>make report</code>.</td></tr>'
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>mnistlab reports</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:4px 10px;
-text-align:left;border-bottom:1px solid #ddd}}.quick{{color:#b00;font-weight:bold}}</style></head>
-<body><h1>mnistlab reports</h1><p>Each report sets our measured numbers (mean ± 95% CI over
-seeds) beside the published ones. Reports marked <span class="quick">quick</span> are previews
-on a small subset, not reproductions; they are kept apart, in <code>quick/</code>, so a preview
-never replaces a full report.</p>
-<table><tr><th>experiment</th><th>study</th><th>report</th><th>profile</th><th>rendered</th></tr>
-{rows}</table></body></html>"""
+    entries.sort(key=lambda e: (str(e.get("study_id", "")), e["experiment"], e["study"]))
+    frame = scorecard.frame(entries)
+    scorecard.write_csv(frame, summary_csv(reports_dir.parent))
     index = reports_dir / "index.html"
-    write_bytes_atomic(index, page.encode())
+    write_bytes_atomic(index, page(entries, frame).encode())
     return index
-
-
-def _index_row(entry: dict[str, Any]) -> str:
-    preview = "quick/" if entry["profile"] == "quick" else ""
-    link = f"{preview}{entry['experiment']}/{entry['study']}"
-    css = ' class="quick"' if entry["profile"] == "quick" else ""
-    return (f"<tr><td>{html.escape(entry['experiment'])}</td><td>{html.escape(entry['title'])}</td>"
-            f'<td><a href="{link}.html">HTML</a> · <a href="{link}.pdf">PDF</a></td>'
-            f"<td{css}>{entry['profile']}</td><td>{entry['rendered']} "
-            f"({entry['seconds']:.0f} s)</td></tr>")

@@ -100,3 +100,54 @@ def spearman(x: Any, y: Any) -> tuple[float, float]:
     """Spearman's ρ and its two-sided p-value (NaN when either side is constant)."""
     rho, p_value = stats.spearmanr(x, y)
     return float(rho), float(p_value)
+
+
+def holm(p_values: Any) -> np.ndarray:
+    """Holm's step-down adjustment: p-values that keep the family-wise error at 5% when
+    several pairs are tested at once (NaN stays NaN and does not count)."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    order = finite[np.argsort(p[finite])]
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def pairwise_differences(results: pd.DataFrame, by: str, metric: str) -> pd.DataFrame:
+    """Every pair of values of ``by`` (in order of appearance): ``metric`` of the first minus
+    the second, paired by seed, with its 95% CI, a paired t-test and Holm's adjustment.
+
+    Pairing by seed takes out what two settings share under one seed (the data order, and the
+    initial weights when the shapes agree), so the interval is about the difference itself;
+    ``ci`` is also the smallest mean difference these seeds resolve.
+    """
+    levels = list(dict.fromkeys(results[by]))
+    table = results.pivot_table(index="seed", columns=by, values=metric, aggfunc="first")
+    rows = []
+    for i, first in enumerate(levels):
+        for second in levels[i + 1:]:
+            diff = (table[first] - table[second]).dropna() if first in table and second in table \
+                else pd.Series(dtype=float)
+            s = spread(diff)
+            p_value = float("nan")
+            if s.n > 1 and s.sd > 0:
+                p_value = float(stats.ttest_1samp(diff, 0.0).pvalue)
+            elif s.n > 1 and s.mean != 0:
+                p_value = 0.0  # every seed gives the same non-zero difference
+            rows.append({"first": first, "second": second, "mean": s.mean, "sd": s.sd,
+                         "ci": s.ci, "seeds": s.n, "p": p_value})
+    frame = pd.DataFrame(rows, columns=["first", "second", "mean", "sd", "ci", "seeds", "p"])
+    frame["p_holm"] = holm(frame["p"]) if len(frame) else []
+    frame["excludes_zero"] = (frame["seeds"] > 1) & (frame["mean"].abs() > frame["ci"])
+    return frame
+
+
+def paired_resolution(sd: float, seeds: int, level: float = LEVEL) -> float:
+    """Half-width of the 95% CI of a seed-paired difference whose seed-to-seed standard
+    deviation is ``sd``, with ``seeds`` seeds: the smallest difference they can tell from 0."""
+    if seeds < 2 or not np.isfinite(sd):
+        return float("nan")
+    return float(stats.t.ppf(0.5 + level / 2, seeds - 1) * sd / np.sqrt(seeds))

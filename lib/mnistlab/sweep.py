@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ import pandas as pd
 from .cache import digest, source_digest, write_bytes_atomic, write_json_atomic
 from .data import load_mnist
 from .params import Params, ProfileName, profile_settings, resolve_runs
-from .paths import runs_dir, study_build_dir
+from .paths import rejected_dir, runs_dir, study_build_dir
+from .tasks import TASKS
 from .training import EpochHook, prepare_arrays, train_run
 
 RESULT_FIELDS = ("epochs_run", "train_time_s", "parameters", "history")
@@ -93,25 +95,63 @@ class RunTask:
 
     @property
     def done(self) -> bool:
+        """A verified result is cached (a bad one is moved aside, so this run trains again)."""
         return self.load() is not None
 
     def load(self) -> dict[str, Any] | None:
-        """The cached result, or None when absent or unreadable (then it is trained again,
-        with a warning naming the file, instead of failing every rerun the same way)."""
+        """The cached result, or None when absent or bad.  A bad file (unreadable, incomplete,
+        or stored under another run's key) is named, moved to ``runs/rejected/`` and the run
+        trained again, instead of failing every rerun the same way or being trusted."""
         if not self.path.is_file():
             return None
         try:
             result = json.loads(self.path.read_text())
-            missing = [f for f in RESULT_FIELDS if f not in result]
-            if missing:
-                raise ValueError(f"missing {', '.join(missing)}")
-            if self.run.get("probes") and not self.probes_path.is_file():
-                raise ValueError(f"its probes file {self.probes_path.name} is missing")
+            self.verify(result)
         except (OSError, ValueError) as error:
-            print(f"[cache] {self.path}: unreadable ({error}); training this run again",
-                  file=sys.stderr, flush=True)
+            moved = self._reject()
+            print(f"[cache] {self.path}: rejected ({error}); moved to {moved}; training this "
+                  "run again", file=sys.stderr, flush=True)
             return None
         return result
+
+    def verify(self, result: Any) -> None:
+        """Raise ``ValueError`` saying why ``result`` is not this run's complete result."""
+        if not isinstance(result, dict):
+            raise ValueError(f"a JSON {type(result).__name__}, not a run's result")
+        if result.get("key") != self.key:
+            raise ValueError(f"stored under key {str(result.get('key'))[:16]!r}, not this "
+                             f"run's {self.key[:16]!r}")
+        if result.get("seed") != self.seed or result.get("run") != json.loads(json.dumps(self.run)):
+            raise ValueError("its settings or seed are not this run's")
+        metrics = ("loss", *TASKS[self.run["task"]].metrics)
+        numbers = ["train_time_s", *(f"{part}_{m}" for part in ("train", "test") for m in metrics)]
+        missing = [f for f in (*RESULT_FIELDS, *numbers) if f not in result]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        wrong = [f for f in ("epochs_run", "parameters", *numbers)
+                 if isinstance(result[f], bool) or not isinstance(result[f], (int, float))]
+        history = result["history"]
+        if not isinstance(history, dict) or not isinstance(history.get("loss"), list) \
+                or len(history["loss"]) != result["epochs_run"]:
+            wrong.append("history")
+        if wrong:
+            raise ValueError(f"not a number or incomplete: {', '.join(wrong)}")
+        if self.run.get("probes") and not self.probes_path.is_file():
+            raise ValueError(f"its probes file {self.probes_path.name} is missing")
+
+    def _reject(self) -> Path:
+        """Move the bad result (and its probes) to ``runs/rejected/``, kept for inspection."""
+        folder = rejected_dir(self.path.parent.parent)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = folder / f"{self.path.stem}.{stamp}{self.path.suffix}"
+        for source, dest in ((self.path, target),
+                             (self.probes_path, target.with_suffix(".npz"))):
+            try:
+                os.replace(source, dest)
+            except FileNotFoundError:
+                pass
+        return target
 
 
 def plan(params: Params, params_path: str | Path, profile: ProfileName = "quick",

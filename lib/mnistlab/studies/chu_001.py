@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..markup import text
 from . import analysis
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def _scaling_verdict(row: "pd.Series", target: "pd.Series") -> str:
     if diverged:
         loss += (f" (training diverged to a NaN loss in {diverged} of {row['seeds']} runs; "
                  "this is the mean of the others)")
-    return (f"- **{row['label']}**: loss {loss}, accuracy {row['test_accuracy_mean']:.3f} ± "
+    return (f"- **{text(row['label'])}**: loss {loss}, accuracy {row['test_accuracy_mean']:.3f} ± "
             f"{row['test_accuracy_ci']:.3f}: {verdict} the published loss {target['loss']} with "
             f"accuracy {target['accuracy']} (criterion: loss within {LOSS_TOLERANCE:.0%}, accuracy "
             f"within {ACCURACY_TOLERANCE}).")
@@ -117,10 +118,10 @@ def _equivalence(paired_loss: "pd.DataFrame", paired_accuracy: "pd.DataFrame",
            if max(seed_gap.values()) < 1e-6 else "."),
         f"- Test accuracy is higher with sparse for {better} of {len(paired_accuracy)} variants; "
         f"the largest mean difference is {largest['mean']:+.4f} ± {largest['ci']:.4f} "
-        f"({largest['label']}).",
+        f"({text(largest['label'])}).",
         f"- The 95% interval of the paired difference excludes zero for {len(real_acc)} of "
         f"{len(paired_accuracy)} variants in accuracy and {len(real_loss)} of {len(paired_loss)} "
-        "in loss" + (f" ({', '.join(real_acc['label'])})" if len(real_acc) else "") + "."
+        "in loss" + (f" ({text(', '.join(real_acc['label']))})" if len(real_acc) else "") + "."
         + (" With this many comparisons a few such intervals are expected by chance alone."
            if len(real_acc) + len(real_loss) else ""),
         "- The study's claim that sparse categorical cross-entropy \"saw much more improvement\" "

@@ -1,0 +1,6 @@
+"""Study 004 (Fouchier & Yang): one module per section of its results, all registering
+analyses named ``004.<name>``: ``batch_size`` (V.A, Figure 2), ``hidden_layer`` (V.B,
+Tables I and II, Figures 3 and 4)."""
+
+from .batch_size import claims  # noqa: F401
+from .hidden_layer import roughness  # noqa: F401

@@ -1,0 +1,130 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lab — Does a wider hidden layer classify better?
+#
+# This notebook runs the **width** experiment for any study of it: networks that differ in the
+# number of units of their hidden layers, each trained with several random seeds. The params
+# file names the study, its settings and its published tables; the banner below says which
+# study and which profile produced these numbers.
+#
+# Settings are compared **paired by seed** (the same seed gives the same batches), and agreement
+# with the published single runs is judged by a 95% *prediction interval for a single run*, with
+# the 95% *confidence interval of our mean* beside it.
+#
+# **Question for you:** a hidden layer of 16 units has about 12,600 weights, one of 128 units
+# about 100,000. Which should over-fit first on 36,000 images?
+
+# %% [markdown]
+# ## 1. Setup
+# The parameters cell below is what `make report` (papermill) replaces. Its defaults run the
+# small `quick` profile; set `profile = "full"` to reproduce the study.
+
+# %% tags=["parameters"]
+params_file = "../params/width/004_fouchier_yang.yaml"
+profile = "quick"
+results_dir = ""
+
+# %%
+from IPython.display import Markdown
+
+from mnistlab import conclusions, plots, stats
+from mnistlab.lab import environment, start
+
+study = start(params_file, profile)
+
+# %% [markdown]
+# ## 2. Settings
+# Every model below is trained with every seed. Settings the study did not state are listed
+# under *Assumptions* with the reason for the value we chose.
+
+# %%
+study.show_settings()
+
+# %% [markdown]
+# ## 3. Train
+# Finished runs are cached, so re-running this cell (or the whole notebook) only trains what
+# is missing.
+
+# %% tags=["remove_output"]
+results = study.run(results_dir)
+
+# %%
+results = results.assign(hidden_units=results["hidden"].map(sum),
+                         epoch_s=results["train_time_s"] / results["epochs_run"])
+agreement = study.agreement(results)
+
+# %% [markdown]
+# ## 4. The published tables beside our runs
+
+# %%
+study.show_tables(agreement)
+
+# %% [markdown]
+# Time per epoch on this machine (the mnistlab trainer, validation included), mean over seeds:
+
+# %%
+stats.summarise(results, ["group", "hidden_units", "parameters"], ["epoch_s"]).set_index(
+    ["group", "hidden_units", "parameters"])[["epoch_s_mean", "epoch_s_ci"]].round(3)
+
+# %% [markdown]
+# ## 5. Figures — published and measured, by width
+# Blue: our mean with its 95% CI (thick) and the single-run 95% PI (thin). Red crosses: published.
+
+# %%
+study.show_lines(agreement, xlabel="hidden units")
+
+# %% [markdown]
+# ## 6. Learning curves
+# Validation accuracy and loss after every epoch, one line per width (mean over seeds, band:
+# 95% CI of the mean); runs of different groups (and tasks) get figures of their own. Where the
+# validation loss turns upward while the accuracy stays flat, the network is over-fitting.
+
+# %%
+curves = plots.curves_by_setting(results, hue="hidden_units", metrics=("val_accuracy", "val_loss"),
+                                 title="Validation curves by width")
+
+# %% [markdown]
+# ## 7. What the data say
+# First, agreement with the published numbers; then whether the widths differ from each other
+# by more than the seed-to-seed spread (test accuracy in percentage points), and the trend.
+
+# %%
+study.conclusion(agreement)
+
+# %%
+Markdown(conclusions.differences(results, "hidden_units", "test_accuracy", "Test accuracy",
+                                 scale=100, unit=" pp", ordered=True))
+
+# %%
+Markdown(conclusions.differences(results, "hidden_units", "test_loss", "Test loss", digits=4,
+                                 ordered=True))
+
+# %% [markdown]
+# ## 8. This study's own questions
+
+# %%
+study.show_analyses(results)
+
+# %% [markdown]
+# **For you to try:** copy the params file, add a configuration like the others (same `group`)
+# with `hidden: [512]`, and run `python -m mnistlab run width --params my_variant.yaml`. Does
+# the trend continue, and when does its validation loss start to rise?
+#
+# ## 9. Environment
+
+# %%
+environment()

@@ -1,0 +1,176 @@
+"""The scorecard on tiny hand-made frames: verdicts, tolerances, explanations, CSV, escaping."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import pandas as pd
+import pytest
+import yaml
+
+from mnistlab import scorecard
+from mnistlab.compare import AGREEMENT_COLUMNS
+from mnistlab.index_page import page
+from mnistlab.published import PublishedError, load_published, tolerance_of
+from mnistlab.report import write_index
+
+from .conftest import REPO
+
+
+@pytest.mark.parametrize("published, mean, pi, n, tolerance, expected", [
+    (0.970, 0.975, 0.006, 3, math.nan, "inside"),
+    (0.5, 0.75, 0.25, 3, math.nan, "inside"),          # on the edge counts as inside
+    (0.960, 0.975, 0.006, 3, math.nan, "far"),         # no tolerance stated: far
+    (0.960, 0.975, 0.006, 3, 0.02, "close"),           # outside the PI, |Δ| = 0.015 <= 0.02
+    (0.960, 0.975, 0.006, 3, 0.01, "far"),             # |Δ| = 0.015 > 0.01
+    (0.960, 0.975, math.nan, 1, 0.02, "unjudged"),     # one run: no interval
+    (0.960, math.nan, math.nan, 0, 0.02, "unjudged"),  # no runs at all
+    (0.975, 0.975, 0.0, 3, math.nan, "inside"),        # identical runs, identical value
+])
+def test_verdict_rules(published, mean, pi, n, tolerance, expected):
+    assert scorecard.verdict(published, mean, pi, n, tolerance) == expected
+
+
+def test_tolerance_is_absolute_or_a_percentage_of_the_published_value():
+    assert tolerance_of(0.005, 0.97) == 0.005
+    assert tolerance_of("20%", -0.5) == pytest.approx(0.1)
+    assert math.isnan(tolerance_of(None, 0.97))
+    for bad in ("20", "x%", "-5%"):
+        with pytest.raises(ValueError, match="allowed are"):
+            tolerance_of(bad, 1.0)
+
+
+def _published_file(tmp_path, **column_extra) -> dict:
+    spec = {"study": "123", "tables": {"t1": {
+        "caption": "Table 1 <b>bold</b>", "columns": ["depth", "accuracy", "loss"],
+        "rows": [[1, 0.97, 0.10], [2, 0.96, 0.20], [3, None, 0.30]],
+        "compare": {"key": "depth", "match": "name", "columns": {
+            "accuracy": {"metric": "test_accuracy", "tolerance": 0.005, **column_extra},
+            "loss": {"metric": "test_loss", "tolerance": "50%"}}},
+        "explanations": [{"section": "Why depth 2 <differs>", "rows": [2], "columns": ["accuracy"]}],
+    }}}
+    path = tmp_path / "123.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return load_published(path)
+
+
+def _agreement() -> pd.DataFrame:
+    """What compare.agreement gives for the table above: three depths, two columns, and a
+    run of depth 4 that has no published row (not a published number)."""
+    rows = []
+    for column, metric, values in (("accuracy", "test_accuracy", [(0.97, 0.972, 0.004),
+                                                                   (0.96, 0.970, 0.004),
+                                                                   (math.nan, 0.965, 0.004)]),
+                                   ("loss", "test_loss", [(0.10, 0.13, 0.01), (0.20, 0.21, 0.02),
+                                                          (0.30, 0.60, 0.05)])):
+        for key, (published, mean, pi) in zip(("1", "2", "3"), values):
+            rows.append({"table": "t1", "row": key, "column": column, "metric": metric,
+                         "reference": None, "published": published, "n": 3, "mean": mean,
+                         "sd": pi / 4, "ci": pi / 2, "pi": pi, "delta": mean - published,
+                         "inside_ci": None, "inside_pi": None, "digits": 3})
+    rows.append(rows[0] | {"row": "4", "published": math.nan})
+    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
+
+
+REPORT = ('<h2 id="1.-Setup">1. Setup<a class="anchor-link" href="#1.-Setup">¶</a></h2>'
+          '<h3 id="Why-depth-2-&lt;differs&gt;">Why depth 2 &lt;differs&gt;'
+          '<a class="anchor-link" href="#x">¶</a></h3>')
+
+
+def _entry(tmp_path, report: str = REPORT) -> dict:
+    tables = _published_file(tmp_path)
+    rows = scorecard.manifest_rows(_agreement(), tables, report)
+    return {"experiment": "depth", "study": "123_x", "study_id": "123",
+            "title": "<script>alert(1)</script> & co", "profile": "quick", "seconds": 3.0,
+            "rendered": "2026-01-01 00:00 UTC", "seed_file": "123_abc.txt",
+            "authors": ["A <B>"], "commit": "abc", "machine": "here", "notebook": True,
+            "tables": scorecard.table_captions(tables),
+            "scorecard": json.loads(json.dumps(rows))}  # as stored in the manifest
+
+
+def test_manifest_keeps_only_published_numbers_with_their_tolerance_and_explanation(tmp_path):
+    entry = _entry(tmp_path)
+    rows = {(r["row"], r["column"]): r for r in entry["scorecard"]}
+    assert set(rows) == {("1", "accuracy"), ("2", "accuracy"), ("1", "loss"), ("2", "loss"),
+                         ("3", "loss")}, "unpublished cells (nulls, run 4) are not on the scorecard"
+    assert rows[("2", "accuracy")]["explanation"] == "Why depth 2 <differs>"
+    assert rows[("2", "accuracy")]["anchor"] == "Why-depth-2-<differs>"
+    assert rows[("2", "loss")]["explanation"] is None, "the explanation names accuracy only"
+    assert rows[("3", "loss")]["tolerance"] == pytest.approx(0.15), "50% of 0.30"
+
+
+def test_frame_judges_every_row_from_its_interval(tmp_path):
+    frame = scorecard.frame([_entry(tmp_path)]).set_index(["row", "column"])
+    assert frame.loc[("1", "accuracy"), "verdict"] == "inside"    # |Δ| .002 <= PI .004
+    assert frame.loc[("2", "accuracy"), "verdict"] == "far"       # |Δ| .010 > PI, > tol .005
+    assert frame.loc[("1", "loss"), "verdict"] == "close"         # |Δ| .03 > PI .01, <= 50% of .1
+    assert frame.loc[("3", "loss"), "verdict"] == "far"           # |Δ| .30 > 50% of .30
+    row = frame.loc[("1", "loss")]
+    assert (row["pi_low"], row["pi_high"]) == pytest.approx((0.12, 0.14))
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((0.125, 0.135))
+    counts = scorecard.counts(frame.reset_index()).iloc[0]
+    assert (counts["published"], counts["inside"], counts["close"], counts["far"]) == (5, 2, 1, 2)
+    assert scorecard.sentence(counts) == ("2 of 5 published numbers inside our interval; "
+                                          "1 within tolerance; 2 far")
+
+
+def test_index_and_csv_from_manifests(tmp_path):
+    reports = tmp_path / "reports"
+    (reports / "depth").mkdir(parents=True)
+    (reports / "depth/123_x.json").write_text(json.dumps(_entry(tmp_path)))
+    index = write_index(reports).read_text()
+    with open(reports / "summary.csv", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert len(rows) == 5 and list(rows[0]) == scorecard.SUMMARY_COLUMNS
+    assert {r["verdict"] for r in rows} == {"inside", "close", "far"}
+    assert index.count('<tr class="number"') == 5
+    assert "<script>alert(1)</script>" not in index and "&lt;script&gt;alert(1)" in index
+    assert "A &lt;B&gt;" in index and "Table 1 &lt;b&gt;bold&lt;/b&gt;" in index
+    assert 'href="depth/123_x.html#Why-depth-2-&lt;differs&gt;"' in index
+    assert "2 of 5 published numbers inside our interval" in index
+    assert 'class="quick"' in index and "<svg" in index
+    assert "http://" not in index.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in index
+
+
+def test_an_explanation_whose_section_is_missing_says_so(tmp_path):
+    entry = _entry(tmp_path, report="<h2 id='other'>Other</h2>")
+    html = page([entry], scorecard.frame([entry]))
+    assert 'href="depth/123_x.html">Why depth 2 &lt;differs&gt;</a> <small>(section not found' in html
+
+
+def test_explanations_must_name_published_rows_and_compared_columns(tmp_path):
+    spec = {"study": "123", "tables": {"t1": {
+        "caption": "c", "columns": ["depth", "accuracy"], "rows": [[1, 0.97]],
+        "compare": {"key": "depth", "columns": {"accuracy": {"metric": "test_accuracy"}}},
+        "explanations": [{"section": "s", "rows": [7]}]}}}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(PublishedError, match=r"rows \[7\] are not published keys"):
+        load_published(path)
+    spec["tables"]["t1"]["explanations"] = []
+    spec["tables"]["t1"]["compare"]["columns"]["accuracy"]["tolerance"] = "five"
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(PublishedError, match="tolerance 'five': allowed are"):
+        load_published(path)
+
+
+def test_every_committed_explanation_names_a_heading_its_notebook_or_study_writes():
+    """A section renamed in a notebook or a study module would leave a dead explanation link;
+    the rendered check is in the end-to-end test, this one runs without training."""
+    sources = "".join(p.read_text() for p in [*(REPO / "notebooks").glob("*.py"),
+                                                *(REPO / "lib/mnistlab/studies").glob("*.py")])
+    for path in sorted((REPO / "params/published").glob("*.yaml")):
+        for table in load_published(path).values():
+            for explanation in table.explanations:
+                assert f"# {explanation.section}" in sources, (path.name, explanation.section)
+
+
+def test_a_study_with_nothing_published_is_listed_without_a_scorecard(tmp_path):
+    entry = {"experiment": "loss", "study": "900_own", "study_id": "900", "title": "Own",
+             "profile": "full", "scorecard": []}
+    html = page([entry], scorecard.frame([entry]))
+    assert "no published numbers to compare" in html and "No published numbers compared" in html
+    assert '<tr class="number"' not in html and 'class="quick"' not in html

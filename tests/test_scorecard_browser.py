@@ -1,0 +1,259 @@
+"""The front page and every report in a real browser, offline, and the scorecard's CSV content.
+
+Debian's Chromium (``apt-get install chromium``; CI's ``.ci/run`` installs it) driven by
+Playwright through its executable path.  Every request that is not a local file is blocked
+and recorded; a page passes when it made none, logged no console error, and every link on the
+index resolves (files exist, ``#anchors`` name an element of their page).  Screenshots land in
+``build/screenshots/`` for a human to look at.  Without Chromium these tests are skipped and
+say how to enable them; with ``MNISTLAB_REQUIRE_BROWSER=1`` (CI) they fail instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pandas as pd
+import pytest
+
+from mnistlab import scorecard
+from mnistlab.compare import agreement
+from mnistlab.params import load_params, published_path
+from mnistlab.paths import build_dir, study_build_dir
+from mnistlab.published import load_published, tolerance_of
+from mnistlab.report import write_index
+
+from .conftest import REPO
+from .test_scorecard import _entry
+
+CHROMIUM = Path(os.environ.get("MNISTLAB_CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+LOCAL = ("file:", "data:", "about:")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.is_file():
+        message = (f"no Chromium at {CHROMIUM}: install Debian's (apt-get install chromium) or set "
+                   "MNISTLAB_CHROMIUM to run the browser tests (CI does)")
+        if os.environ.get("MNISTLAB_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class OfflinePage:
+    """A page in a fresh context where only local files load; everything else is recorded."""
+
+    def __init__(self, browser) -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 1600})
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: r.url.startswith(LOCAL)
+                     and self.errors.append(f"{r.url}: {r.failure}"))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def _route(self, route) -> None:
+        if route.request.url.startswith(LOCAL):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def open(self, path: Path):
+        self.page.goto(path.resolve().as_uri(), wait_until="load")
+        return self.page
+
+    def assert_clean(self) -> None:
+        assert self.outside == [], f"requests that would leave the machine: {self.outside}"
+        assert self.errors == [], f"console errors: {self.errors}"
+        assert self.dialogs == [], f"a page string ran as script: {self.dialogs}"
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _screenshot(page, name: str) -> None:
+    folder = build_dir(REPO) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def _rgb(colour: str) -> str:
+    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({red}, {green}, {blue})"
+
+
+def _visible_verdicts(page) -> list[str]:
+    return page.eval_on_selector_all(
+        "#scorecard tr.number", "rows => rows.filter(r => r.offsetParent !== null)"
+        ".map(r => r.dataset.verdict)")
+
+
+# --- a hand-made index: every verdict present, hostile strings, deterministic ---------------
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory) -> Path:
+    """Two studies' manifests (the unit tests' frame, once per study) and their index."""
+    tmp = tmp_path_factory.mktemp("index")
+    reports = tmp / "reports"
+    for experiment, study, study_id in (("depth", "123_x", "123"), ("loss", "456_y", "456")):
+        (reports / experiment).mkdir(parents=True)
+        entry = _entry(tmp) | {"experiment": experiment, "study": study, "study_id": study_id}
+        if study_id == "456":  # one number judged differently, so the filter has work to do
+            entry["scorecard"] = [r | {"n": 1} if r["column"] == "loss" and r["row"] == "1" else r
+                                  for r in entry["scorecard"]]
+        (reports / experiment / f"{study}.json").write_text(json.dumps(entry))
+    write_index(reports)
+    return reports / "index.html"
+
+
+def test_index_rows_colours_and_filters(browser, small_index):
+    view = OfflinePage(browser)
+    try:
+        page = view.open(small_index)
+        summary = pd.read_csv(small_index.parent / "summary.csv")
+        assert _visible_verdicts(page) == list(summary["verdict"]), "one row per CSV row, in order"
+        for name, verdict in scorecard.VERDICTS.items():
+            cells = page.locator(f"#scorecard td.verdict.v-{name}")
+            assert cells.count() == int((summary["verdict"] == name).sum())
+            for i in range(cells.count()):
+                assert cells.nth(i).evaluate("c => getComputedStyle(c).backgroundColor") == \
+                    _rgb(verdict.tint), name
+        assert {"inside", "close", "far", "unjudged"} <= set(summary["verdict"])
+
+        page.select_option("#study-filter", "loss/456_y")
+        assert _visible_verdicts(page) == list(summary[summary["study"] == "456_y"]["verdict"])
+        assert page.locator("#shown").inner_text() == "showing 5 of 10 published numbers"
+        page.uncheck("#verdict-filter input[value=far]")
+        assert "far" not in _visible_verdicts(page) and _visible_verdicts(page)
+        page.select_option("#study-filter", "")
+        page.check("#verdict-filter input[value=far]")
+        assert len(_visible_verdicts(page)) == len(summary)
+
+        assert "<script>alert(1)</script> & co" in page.locator("table.studies").inner_text()
+        page.emulate_media(media="print")
+        assert page.locator("#controls").evaluate("c => getComputedStyle(c).display") == "none"
+        assert page.pdf(format="A4").startswith(b"%PDF")
+        _screenshot(page, "index-small")
+        view.assert_clean()
+    finally:
+        view.close()
+
+
+# --- the real thing: the quick-profile project the end-to-end test renders ------------------
+
+def _links(page) -> list[str]:
+    return page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+
+
+def test_index_and_every_report_open_offline_and_every_link_resolves(browser, project):
+    reports = project / "reports"
+    view = OfflinePage(browser)
+    try:
+        page = view.open(reports / "index.html")
+        rows = sum(1 for _ in csv.DictReader((reports / "summary.csv").open()))
+        assert page.locator("#scorecard tr.number").count() == rows > 0
+        _screenshot(page, "index")
+        links = _links(page)
+        view.assert_clean()
+        for link in links:
+            url = urlsplit(link)
+            assert url.scheme == "file", f"the index links outside: {link}"
+            assert Path(unquote(url.path)).is_file(), f"dead link {link}"
+        targets = sorted({urlsplit(link).path for link in links if link.endswith(".html")
+                          or ".html#" in link})
+        assert len(targets) == len(list(reports.glob("*/*.html"))), "every report is linked"
+        for link in sorted(set(links)):
+            url = urlsplit(link)
+            if url.fragment:
+                page = view.open(Path(unquote(url.path)))
+                assert page.evaluate("id => document.getElementById(id) !== null",
+                                     unquote(url.fragment)), f"no #{url.fragment} in {url.path}"
+        for report in sorted(reports.glob("*/*.html")):
+            page = view.open(report)
+            assert page.locator("h1").count() >= 1
+            _screenshot(page, f"{report.parent.name}-{report.stem}")
+        view.assert_clean()
+    finally:
+        view.close()
+
+
+def _published_numbers(root: Path) -> dict[tuple[str, str, str, str], float]:
+    """Every published number of every study in the project: (study, table, row, column)."""
+    numbers = {}
+    for params_path in sorted((root / "params").glob("*/*.yaml")):
+        if params_path.parent.name == "published":
+            continue
+        params = load_params(params_path)
+        path = published_path(params_path, params)
+        for name, table in (load_published(path) if path else {}).items():
+            if table.compare is None:
+                continue
+            keys = table.frame[table.compare.key].astype(str)  # as compare.agreement reads them
+            for column in table.compare.columns:
+                for key, value in zip(keys, table.frame[column]):
+                    if pd.notna(value):
+                        numbers[(params_path.stem, name, key, column)] = float(value)
+    return numbers
+
+
+def test_summary_csv_has_every_published_number_once_judged_by_its_interval(project):
+    summary = pd.read_csv(project / "reports/summary.csv", dtype={"row": str, "study_id": str})
+    keys = list(zip(summary["study"], summary["table"], summary["row"], summary["column"]))
+    assert len(keys) == len(set(keys)), "a published number appears twice"
+    expected = _published_numbers(project)
+    assert set(keys) == set(expected)
+    assert summary["published"].tolist() == pytest.approx([expected[k] for k in keys])
+    for _, row in summary.iterrows():
+        inside = row["pi_low"] <= row["published"] <= row["pi_high"]
+        close = abs(row["mean"] - row["published"]) <= row["tolerance"]  # False when NaN
+        want = ("unjudged" if row["n"] < 2 else "inside" if inside else "close" if close
+                else "far")
+        assert row["verdict"] == want, row.to_dict()
+
+
+def test_summary_numbers_are_the_measured_runs(project):
+    """Mean and intervals of each study's CSV rows recomputed from its results.csv."""
+    summary = pd.read_csv(project / "reports/summary.csv", dtype={"row": str})
+    for (experiment, study), rows in summary.groupby(["experiment", "study"]):
+        params_path = project / "params" / experiment / f"{study}.yaml"
+        results = pd.read_csv(study_build_dir("quick", experiment, study, project) / "results.csv")
+        tables = load_published(published_path(params_path, load_params(params_path)))
+        for table_name, part in rows.groupby("table"):
+            measured = agreement(results, tables[table_name]).set_index(["row", "column"])
+            for _, row in part.iterrows():
+                m = measured.loc[(row["row"], row["column"])]
+                assert row["mean"] == pytest.approx(m["mean"], nan_ok=True)
+                assert row["pi_high"] - row["mean"] == pytest.approx(m["pi"], nan_ok=True)
+                assert row["ci_high"] - row["mean"] == pytest.approx(m["ci"], nan_ok=True)
+                spec = tables[table_name].compare.columns[row["column"]]
+                tolerance = tolerance_of(spec.tolerance, row["published"])
+                assert (math.isnan(tolerance) and math.isnan(row["tolerance"])) or \
+                    row["tolerance"] == pytest.approx(tolerance)
+
+
+def test_every_explanation_links_to_a_heading_of_its_report(project):
+    summary = pd.read_csv(project / "reports/summary.csv")
+    explained = summary[summary["explanation"].notna()]
+    assert len(explained) > 0
+    for link in explained["explanation_link"]:
+        report, _, anchor = link.partition("#")
+        assert anchor, f"{link}: the section was not found in the report"
+        assert anchor in scorecard.section_anchors((project / "reports" / report).read_text()) \
+            .values()
