@@ -12,13 +12,13 @@ ifneq ($(wildcard ../shared/data/mnist/mnist.npz),)
 export MNIST_DIR ?= $(abspath ../shared/data/mnist)
 endif
 
-.PHONY: env report test lab bench validate clean
+.PHONY: env report test lab labs grade bench validate clean
 env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON_BIN) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,labs]"
 	touch $@
 
 report: env  ## run every study (PROFILE=full|quick, JOBS=N, SCHEDULER=tcp://host:8786) and write reports/
@@ -34,8 +34,16 @@ lab: env  ## JupyterLab on notebooks/ (each .py is paired with an .ipynb)
 	$(VENV)/bin/jupytext --sync notebooks/*.py
 	$(VENV)/bin/jupyter lab notebooks/
 
+labs: env  ## student versions of the notebooks with exercises, by nbgrader, in labs/
+	$(PY) -m mnistlab labs
+
+grade: env  ## autograde submissions: make grade LAB=depth SUBMISSION="a.ipynb b.ipynb" [STUDENT=id]
+	@test -n "$(LAB)" -a -n "$(SUBMISSION)" || \
+	  { echo "usage: make grade LAB=<experiment> SUBMISSION=<notebook.ipynb ...> [STUDENT=<id>]"; exit 2; }
+	$(PY) -m mnistlab grade $(LAB) $(SUBMISSION) $(if $(STUDENT),--student $(STUDENT))
+
 bench: env  ## speed of the studies' own fit() against the mnistlab trainer
 	$(PY) -m mnistlab.bench --out reports/bench.md
 
 clean:
-	rm -rf build
+	rm -rf build labs

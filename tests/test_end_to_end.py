@@ -35,6 +35,7 @@ def test_depth_report_holds_both_tables_with_the_published_values(project):
     for value in published["table2"].frame["accuracy"]:
         assert f"{value:.4f}" in html
     assert "def " not in html, "reports show results, not code"
+    assert "Exercise 1" not in html and "exercise not done" not in html, "labs stay out of reports"
 
 
 def test_loss_report_holds_figures_4_and_5_with_every_published_row(project):

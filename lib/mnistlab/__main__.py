@@ -1,17 +1,19 @@
-"""Command line: ``python -m mnistlab run|report|validate`` (see README)."""
+"""Command line: ``python -m mnistlab run|report|validate|labs|grade`` (see README)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
+from . import labs
 from .cluster import TrainingFailed
-from .data import MnistNotFound
+from .data import MnistNotFound, load_mnist
 from .failures import StudiesFailed
 from .params import ParamsError
-from .runner import Job, discover, registered_folder, report_all, run_studies, validate
+from .runner import Job, discover, hermetic_env, registered_folder, report_all, run_studies, validate
 from .paths import project_root
 
 
@@ -33,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--force", action="store_true", help="re-execute even if up to date")
     check = sub.add_parser("validate", help="check params files against the schema")
     check.add_argument("files", nargs="*", type=Path)
+    build = sub.add_parser("labs", help="student versions of the notebooks with exercises (nbgrader)")
+    build.add_argument("names", nargs="*", help="labs to build (default: every notebook with nbgrader cells)")
+    grade = sub.add_parser("grade", help="autograde submitted labs with nbgrader and print the scores")
+    grade.add_argument("lab")
+    grade.add_argument("submissions", nargs="+", type=Path, metavar="submission")
+    grade.add_argument("--student", help="the student's id in the gradebook (one submission; "
+                       "default: the file's name, or its folder's when the file is <lab>.ipynb)")
     return parser
 
 
@@ -59,8 +68,18 @@ def main(argv: list[str] | None = None) -> int:
             jobs = _jobs_for(args.experiment, args.params)
             validate(jobs)
             run_studies(jobs, args.profile, force=args.force)
+        elif args.command == "labs":
+            started = time.perf_counter()
+            for lab in labs.build(args.names or None):
+                print(lab, flush=True)
+            print(f"labs built in {time.perf_counter() - started:.1f} s", flush=True)
+        elif args.command == "grade":
+            _grade(args)
         else:
             report_all(args.profile, args.jobs, force=args.force, scheduler=args.scheduler)
+    except labs.LabError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 4
     except StudiesFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -78,6 +97,18 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 130
     return 0
+
+
+def _grade(args: argparse.Namespace) -> None:
+    """Autograde each submission (student id: --student, or from the file's name)."""
+    if args.student and len(args.submissions) > 1:
+        raise labs.LabError("--student names one submission; several are named by their files")
+    students = {args.student or labs.student_id(path, args.lab): path for path in args.submissions}
+    if len(students) < len(args.submissions):
+        raise labs.LabError("two submissions give the same student id: rename the files")
+    hermetic_env(project_root(), load_mnist().folder)  # the grading kernels inherit it
+    for grade in labs.grade(args.lab, students):
+        print(grade, flush=True)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 
 from .cache import write_bytes_atomic
+from .labs import nbgrader_cell
 from .paths import summary_csv
 
 PRINT_CSS = """
@@ -73,6 +74,14 @@ def _exporter():
                 cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
             return cell, resources
 
+    class DropLabCells(Preprocessor):
+        """Leave the labs' exercises out (cells with nbgrader metadata, ``mnistlab.labs``):
+        the report of a notebook with exercises is the report of the one without."""
+
+        def preprocess(self, nb, resources):
+            nb.cells = [cell for cell in nb.cells if not nbgrader_cell(cell)]
+            return nb, resources
+
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, template_file="offline.html.j2",
                             extra_loaders=[DictLoader({"offline.html.j2": OFFLINE_TEMPLATE})])
@@ -80,6 +89,7 @@ def _exporter():
                                  remove_all_outputs_tags={"remove_output"})
     exporter.register_preprocessor(tags, enabled=True)
     exporter.register_preprocessor(DropStderr(), enabled=True)
+    exporter.register_preprocessor(DropLabCells(), enabled=True)
     exporter.log.setLevel(logging.ERROR)  # its only warning here: figures get a generic alt text
     return exporter
 
