@@ -83,7 +83,7 @@ def test_pdf_exists_with_the_figures(project, report):
 def test_optimizer_reports_render_both_studies_from_one_notebook_with_every_row(project):
     for study, tables in (("003_mchunu", ("one_softmax", "double_softmax")),
                           ("004_fouchier_yang", ("today", "raw_inputs", "keras2_defaults"))):
-        html = (project / f"reports/optimizer/{study}.html").read_text()
+        html = (project / f"reports/quick/optimizer/{study}.html").read_text()
         assert "QUICK PREVIEW PROFILE" in html and "Lab — Which optimizer" in html
         published = open_study(REPO / f"params/optimizer/{study}.yaml").published
         assert list(published) == list(tables)
@@ -95,10 +95,10 @@ def test_optimizer_reports_render_both_studies_from_one_notebook_with_every_row(
                     if row[name] is not None and row[name] == row[name]:
                         assert f"{row[name]:.{column.digits}f}" in html
         assert html.count("<img") >= 3, "curves, dots and the settings' figures"
-    html003 = (project / "reports/optimizer/003_mchunu.html").read_text()
+    html003 = (project / "reports/quick/optimizer/003_mchunu.html").read_text()
     assert "3.1 784-512-10, SGD, softmax twice" in html003, "the double-softmax variant is run"
     assert "Which reading reproduces the text" in html003 and "Why softmax twice" in html003
-    html004 = (project / "reports/optimizer/004_fouchier_yang.html").read_text()
+    html004 = (project / "reports/quick/optimizer/004_fouchier_yang.html").read_text()
     assert "Which reading reproduces which row" in html004 and "Epochs implied" in html004
 
 
@@ -148,10 +148,10 @@ STUDY_002 = {  # report → figures it must hold, and the arrays its runs must h
 @pytest.mark.parametrize("report", list(STUDY_002))
 def test_study_002_reports_draw_every_figure_from_numbers_saved_with_the_runs(project, report):
     figures, arrays = STUDY_002[report]
-    html = (project / f"reports/{report}.html").read_text()
+    html = (project / f"reports/quick/{report}.html").read_text()
     assert "QUICK PREVIEW PROFILE" in html and "Traceback" not in html
     assert html.count("<img") >= figures
-    assert _pdf_has_image(project / f"reports/{report}.pdf")
+    assert _pdf_has_image(project / f"reports/quick/{report}.pdf")
     runs = project / f"build/quick/{report}/runs"
     saved = [np.load(path) for path in sorted(runs.glob("*.npz"))]
     assert saved and any(arrays <= set(data.files) for data in saved)
@@ -161,7 +161,7 @@ def test_study_002_reports_draw_every_figure_from_numbers_saved_with_the_runs(pr
 
 
 def test_study_002_function_fit_answers_its_questions(project):
-    html = (project / "reports/function_fit/002_abhinav.html").read_text()
+    html = (project / "reports/quick/function_fit/002_abhinav.html").read_text()
     for heading in ("Depth at an equal parameter count", "The study&#x27;s reading of its fits",
                     "Minimal ratio: what the Hessian says"):
         assert heading in html or heading.replace("&#x27;", "'") in html

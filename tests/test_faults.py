@@ -104,14 +104,14 @@ def _first_run(project: Path) -> dict:
 
 
 def test_1_strings_from_params_and_published_files_reach_the_report_as_text(project, tmp_path):
-    page = (project / "reports/depth/000_rim_shin.html").read_text()
+    page = (project / "reports/quick/depth/000_rim_shin.html").read_text()
     for raw_markup in ("<script>alert", "<img src=x", '<a rel="attachment"', 'href="javascript:'):
         assert raw_markup not in page, raw_markup
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, "the title shows as typed"
     assert "&lt;img src=x onerror=alert(2)&gt;" in page, "labels and published cells too"
     assert "[click](javascript:alert(3))" in page, "no Markdown link is made"
     assert page.count("file:///etc/hostname") >= 2, "the notes and the caption show as text"
-    pdf = (project / "reports/depth/000_rim_shin.pdf").read_bytes()
+    pdf = (project / "reports/quick/depth/000_rim_shin.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and b"/EmbeddedFile" not in pdf
     assert "<script>alert" not in (project / "reports/index.html").read_text()
 
@@ -226,16 +226,16 @@ def test_5_a_failing_study_is_named_with_its_cell_and_the_others_still_render(pr
     executed = project / "build/quick/crash/000_crash/crash.executed.ipynb"
     assert f"open {executed.relative_to(project)}" in summary and executed.is_file()
     assert "no_such_setting" in executed.read_text()
-    assert (project / "reports/depth/000_rim_shin.pdf").is_file(), "the study after it rendered"
+    assert (project / "reports/quick/depth/000_rim_shin.pdf").is_file(), "the study after it rendered"
     assert "000_rim_shin" in (project / "reports/index.html").read_text()
-    report = (project / "reports/depth/000_rim_shin.html").read_bytes()
+    report = (project / "reports/quick/depth/000_rim_shin.html").read_bytes()
 
     # JOBS=1: the failure happens in this process, not a child, and is named all the same.
     second = _cli(project, "report", "--profile", "quick", "--jobs", "1")
     assert second.returncode == 1
     assert "depth/000_rim_shin: up to date" in second.stdout
     assert "crash/000_crash: cell [" in second.stderr.split("error: ")[-1]
-    assert (project / "reports/depth/000_rim_shin.html").read_bytes() == report
+    assert (project / "reports/quick/depth/000_rim_shin.html").read_bytes() == report
 
     # A copy kept elsewhere with a registered study's name is refused, and replaces nothing.
     copy = project / "elsewhere/000_rim_shin.yaml"
@@ -244,7 +244,7 @@ def test_5_a_failing_study_is_named_with_its_cell_and_the_others_still_render(pr
     refused = _cli(project, "run", "depth", "--profile", "quick", "--params", str(copy))
     assert refused.returncode == 2
     assert "would replace that study's reports/depth/000_rim_shin.html" in refused.stderr
-    assert (project / "reports/depth/000_rim_shin.html").read_bytes() == report
+    assert (project / "reports/quick/depth/000_rim_shin.html").read_bytes() == report
 
 
 def test_5_a_second_run_on_the_tree_waits_for_the_first_and_names_it(project):

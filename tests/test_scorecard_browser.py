@@ -178,14 +178,14 @@ def test_index_and_every_report_open_offline_and_every_link_resolves(browser, pr
             assert Path(unquote(url.path)).is_file(), f"dead link {link}"
         targets = sorted({urlsplit(link).path for link in links if link.endswith(".html")
                           or ".html#" in link})
-        assert len(targets) == len(list(reports.glob("*/*.html"))), "every report is linked"
+        assert len(targets) == len(list(_report_pages(reports))), "every report is linked"
         for link in sorted(set(links)):
             url = urlsplit(link)
             if url.fragment:
                 page = view.open(Path(unquote(url.path)))
                 assert page.evaluate("id => document.getElementById(id) !== null",
                                      unquote(url.fragment)), f"no #{url.fragment} in {url.path}"
-        for report in sorted(reports.glob("*/*.html")):
+        for report in sorted(_report_pages(reports)):
             page = view.open(report)
             assert page.locator("h1").count() >= 1
             _screenshot(page, f"{report.parent.name}-{report.stem}")
@@ -194,7 +194,12 @@ def test_index_and_every_report_open_offline_and_every_link_resolves(browser, pr
         view.close()
 
 
-def _published_numbers(root: Path) -> dict[tuple[str, str, str, str], float]:
+def _report_pages(reports: Path) -> list[Path]:
+    """Every study's report page, full ones and previews (under quick/) alike."""
+    return [page for page in reports.rglob("*.html") if page.name != "index.html"]
+
+
+def _published_numbers(root: Path) -> dict[tuple[str, str, str, str, str], float]:
     """Every published number of every study in the project: (study, table, row, column)."""
     numbers = {}
     for params_path in sorted((root / "params").glob("*/*.yaml")):
@@ -209,13 +214,15 @@ def _published_numbers(root: Path) -> dict[tuple[str, str, str, str], float]:
             for column in table.compare.columns:
                 for key, value in zip(keys, table.frame[column]):
                     if pd.notna(value):
-                        numbers[(params_path.stem, name, key, column)] = float(value)
+                        study = (params_path.parent.name, params_path.stem)
+                        numbers[(*study, name, key, column)] = float(value)
     return numbers
 
 
 def test_summary_csv_has_every_published_number_once_judged_by_its_interval(project):
     summary = pd.read_csv(project / "reports/summary.csv", dtype={"row": str, "study_id": str})
-    keys = list(zip(summary["study"], summary["table"], summary["row"], summary["column"]))
+    keys = list(zip(summary["experiment"], summary["study"], summary["table"], summary["row"],
+                    summary["column"]))
     assert len(keys) == len(set(keys)), "a published number appears twice"
     expected = _published_numbers(project)
     assert set(keys) == set(expected)
