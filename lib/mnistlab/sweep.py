@@ -50,7 +50,8 @@ class Progress:
         if self.eta_of_sweep:
             remaining += epochs * (self.total_runs - self.done_runs - 1)
         print(f"[{self.label}] {self.current} epoch {epoch}/{epochs} "
-              f"loss {logs.get('loss', float('nan')):.4f} acc {logs.get('accuracy', float('nan')):.4f} "
+              f"loss {logs.get('loss', float('nan')):.4f} "
+              + (f"acc {logs['accuracy']:.4f} " if "accuracy" in logs else "") +
               f"ETA{'' if self.eta_of_sweep else ' of this run'} <= {clock(per_epoch * remaining)}",
               file=self.stream, flush=True)
 

@@ -100,7 +100,8 @@ def epoch_orders(n: int, seed: int, passes: int = 1) -> Iterator[np.ndarray]:
     """Endless per-epoch permutations of ``n`` rows, reproducible from ``seed`` alone.
 
     With ``passes`` > 1 an epoch is that many passes, each its own permutation, one after
-    the other (the rows of ``repeated``), so a batch never mixes two passes.
+    the other (the rows of ``repeated``); a batch mixes two passes only where the batch size
+    does not divide ``n``.
     """
     rng = np.random.default_rng(seed)
     while True:
