@@ -114,7 +114,9 @@ def with_statistics(results: pd.DataFrame, rows: int) -> pd.DataFrame:
     number of training images (``training_rows``), which sets the updates per epoch."""
     extra = pd.DataFrame([run_statistics(r["history"], int(r["batch_size"]), rows)
                           for _, r in results.iterrows()], index=results.index)
-    return pd.concat([results.drop(columns=extra.columns, errors="ignore"), extra], axis=1)
+    out = pd.concat([results.drop(columns=extra.columns, errors="ignore"), extra], axis=1)
+    out.attrs.update(results.attrs)  # where the runs live: the scorecard's agreement goes there
+    return out
 
 
 def _mean_ci(mean: float, ci: float, digits: int, scale: float = 1.0) -> str:
