@@ -60,7 +60,7 @@ study.show_settings()
 # one compiled call per epoch (a graph loop over the batches), which is what makes batch 1
 # affordable: a few microseconds per update instead of a millisecond.
 
-# %% tags=["remove_output"]
+# %%
 results = study.run(results_dir)
 
 # %% [markdown]

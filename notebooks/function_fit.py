@@ -55,7 +55,7 @@ study.show_settings()
 # Finished runs are cached, so re-running this cell only trains what is missing. One logged
 # epoch is `passes per epoch` full-batch steps, run as one compiled call.
 
-# %% tags=["remove_output"]
+# %%
 results = study.run(results_dir)
 
 # %%

@@ -55,7 +55,7 @@ study.show_settings()
 # ## 3. Train
 # Finished runs are cached, so re-running this cell only trains what is missing.
 
-# %% tags=["remove_output"]
+# %%
 results = study.run(results_dir)
 
 # %%

@@ -59,7 +59,7 @@ study.show_settings()
 # Finished runs are cached, so re-running this cell (or the whole notebook) only trains what
 # is missing.
 
-# %% tags=["remove_output"]
+# %%
 results = study.run(results_dir)
 
 # %%
