@@ -16,7 +16,7 @@ from mnistlab.published import load_published
 from mnistlab.lab import open_study
 from mnistlab.params import ParamsError, assumption_table, load_params, resolve_runs
 from mnistlab.studies import ANALYSES
-from mnistlab.studies.fouchier_yang_004 import roughness
+from mnistlab.curves import roughness
 
 from .conftest import REPO
 

@@ -42,17 +42,6 @@ def _curves(runs: "pd.DataFrame", key: str) -> "np.ndarray":
     return np.array([row[key] for row in runs["history"]], dtype=float)
 
 
-def roughness(curve: "Any", tail: float = TAIL) -> float:
-    """Mean |x[t+1] − 2·x[t] + x[t−1]| over the last ``tail`` of the epochs: near zero for a
-    curve that falls or rises steadily, large for one that zig-zags (what "smooth" means to a
-    reader of a loss curve).  NaN for fewer than three epochs."""
-    import numpy as np
-
-    data = np.asarray(curve, dtype=float)
-    part = data[-max(3, int(np.ceil(len(data) * tail))):]
-    return float(np.mean(np.abs(np.diff(part, 2)))) if len(part) >= 3 else float("nan")
-
-
 def _versus(runs: "pd.DataFrame", reference: str, metric: str) -> "pd.DataFrame":
     """``reference`` − each other setting (by name), paired by seed, with the Holm-adjusted
     p-value of the whole family of pairs."""
@@ -104,7 +93,9 @@ def activation_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
         f"(95% CI, {row['seeds']} seeds; Holm p = {row['p_holm']:.2g})"
         for _, row in versus.iterrows())
 
-    rough = runs.assign(roughness=runs["history"].map(lambda h: roughness(h["val_loss"])))
+    from ...curves import roughness
+
+    rough = runs.assign(roughness=runs["history"].map(lambda h: roughness(h["val_loss"], TAIL)))
     table = pd.DataFrame([{"activation": name, **_mean_ci(group["roughness"], spread)}
                           for name, group in rough.groupby("name", sort=False)]).set_index("activation")
     order = tuple(table["mean"].sort_values().index)
