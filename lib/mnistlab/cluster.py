@@ -47,7 +47,7 @@ def train_on_worker(task: "RunTask") -> dict[str, Any]:
     return compute_result(task)
 
 
-def _send_stderr_to(path: str) -> None:
+def send_stderr_to(path: str) -> None:
     """Run on each local worker: TensorFlow's start-up chatter goes to the log, not the terminal."""
     os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644), 2)
 
@@ -70,7 +70,7 @@ def training_client(jobs: int, scheduler: str | None, log_path: Path) -> Iterato
         cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                dashboard_address=":0", silence_logs=logging.ERROR)
         client = Client(cluster)
-        client.run(_send_stderr_to, str(log_path))
+        client.run(send_stderr_to, str(log_path))
     try:
         yield client
     finally:

@@ -348,7 +348,7 @@ def _gather(results: list[str], calls) -> tuple[list[str], list[Failure]]:
     return results, failed
 
 
-def _threads_per_job(jobs: int) -> str:
+def threads_per_job(jobs: int) -> str:
     return str(max(1, (os.cpu_count() or 1) // jobs))
 
 
@@ -383,7 +383,7 @@ def train_pending(todo: list[Job], profile: ProfileName, jobs: int, root: Path,
     if not tasks:
         return
     hermetic_env(root, load_mnist().folder)
-    os.environ["MNISTLAB_THREADS"] = _threads_per_job(jobs)  # inherited by local workers
+    os.environ["MNISTLAB_THREADS"] = threads_per_job(jobs)  # inherited by local workers
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     with training_client(jobs, scheduler, worker_log(profile, root)) as client:
         run_queue(tasks, client, store_result)
@@ -391,7 +391,7 @@ def train_pending(todo: list[Job], profile: ProfileName, jobs: int, root: Path,
 
 def _run_in_subprocess(job: Job, profile: str, jobs: int, root: Path) -> str:
     """One study's notebook and report in its own process with a fair share of the cores."""
-    env = dict(os.environ, MNISTLAB_THREADS=_threads_per_job(jobs), MNISTLAB_ROOT=str(root))
+    env = dict(os.environ, MNISTLAB_THREADS=threads_per_job(jobs), MNISTLAB_ROOT=str(root))
     env[OWNER] = str(os.getpid())  # the child runs under this process's build lock
     command = [sys.executable, "-m", "mnistlab", "run", job.experiment, "--params",
                str(job.params_path), "--profile", profile, "--force"]
