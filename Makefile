@@ -12,7 +12,7 @@ ifneq ($(wildcard ../shared/data/mnist/mnist.npz),)
 export MNIST_DIR ?= $(abspath ../shared/data/mnist)
 endif
 
-.PHONY: env report test lab labs grade bench validate clean
+.PHONY: env report test lab labs grade bench bench-queue validate clean
 env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -44,6 +44,10 @@ grade: env  ## autograde submissions: make grade LAB=depth SUBMISSION="a.ipynb b
 
 bench: env  ## speed of the studies' own fit() against the mnistlab trainer
 	$(PY) -m mnistlab.bench --out reports/bench.md
+
+bench-queue: env  ## the cold training queue on Dask against a plain process pool (PROFILE, JOBS)
+	$(PY) -m mnistlab.queue_bench --profile $(PROFILE) --executor dask --jobs $(JOBS)
+	$(PY) -m mnistlab.queue_bench --profile $(PROFILE) --executor pool --jobs $(JOBS)
 
 clean:
 	rm -rf build labs

@@ -164,3 +164,15 @@ def test_a_task_of_other_training_code_is_refused_with_a_clear_message(study, tm
     other = type(task)(**{**task.__dict__, "code": "0" * 64})
     with pytest.raises(RuntimeError, match="install the same mnistlab on every worker"):
         cluster.train_on_worker(other)
+
+
+def test_the_benchmarks_process_pool_stores_the_same_runs_as_the_dask_queue(study, tmp_path):
+    """``make bench-queue`` compares Dask with this pool: it must train the same tasks to the
+    same results, or the A/B would time two different workloads."""
+    from mnistlab import queue_bench
+
+    tasks = pending_tasks([study], "quick", tmp_path)
+    queue_bench.run_on_pool(tasks, 2, tmp_path / "pool.log", store_result)
+    assert pending_tasks([study], "quick", tmp_path) == []
+    assert len(_stored(study, tmp_path)) == 4
+    _same_as_in_process(study, tmp_path)

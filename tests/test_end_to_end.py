@@ -112,6 +112,24 @@ def test_results_file_has_every_configuration_and_seed(project):
     assert len(results) == 1 + 10 * 2, "ten depths × two quick seeds"
 
 
+def test_executed_notebooks_open_clean_without_stderr(project):
+    """TensorFlow's start-up chatter (absl, oneDNN) is written to file descriptor 2, which the
+    kernel turns into a pink stderr box in the first code cell; ``mnistlab.backend`` sends it to
+    a log.  No cell of any executed notebook may carry a stderr stream: neither that chatter
+    nor a warning our own code provokes."""
+    import nbformat
+
+    notebooks = sorted((project / "reports").rglob("*.ipynb"))
+    assert len(notebooks) == len(discover(project))
+    for path in notebooks:
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            for output in cell.get("outputs", []):
+                assert output.get("name") != "stderr", (
+                    f"{path.relative_to(project)} cell {index}: {output['text'][:400]}")
+    log = project / "build/state/tensorflow-startup.log"
+    assert "oneDNN" in log.read_text(), "the chatter went to the log, not nowhere"
+
+
 def test_unchanged_rerun_is_instant_and_trains_nothing(project):
     manifest = project / "reports/quick/depth/000_rim_shin.json"
     before = json.loads(manifest.read_text())

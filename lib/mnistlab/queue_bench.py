@@ -21,9 +21,9 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, get_args
 
-from .params import PROFILES
+from .params import ProfileName
 
 if TYPE_CHECKING:
     from .sweep import RunTask
@@ -77,7 +77,7 @@ def time_queue(profile: str, executor: str, jobs: int) -> tuple[int, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnistlab.queue_bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", choices=PROFILES, default="quick")
+    parser.add_argument("--profile", choices=get_args(ProfileName), default="quick")
     parser.add_argument("--executor", choices=sorted(EXECUTORS), required=True)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
