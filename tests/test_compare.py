@@ -83,6 +83,16 @@ def test_a_missing_published_row_and_an_unpublished_run():
     assert list(agreement(runs, hidden)["row"]) == ["1"]
 
 
+def test_descriptive_columns_show_as_printed_and_differences_at_published_precision():
+    runs = _runs({"a": [0.9912, 0.9912, 0.9912], "b": [0.5, 0.6, 0.7]})
+    table = _table({"model": 0, "third layer": 0, "accuracy": 0},
+                   [["a", None, 0.9912], ["b", 128, 0.6]],
+                   {"key": "model", "columns": {"accuracy": {"metric": "test_accuracy"}}})
+    shown = side_by_side(agreement(runs, table), table)
+    assert list(shown[("third layer", "")]) == ["", "128"], "not 128.0 beside a blank"
+    assert shown.loc["a", ("accuracy", "Δ")] == "+0.0000", "float noise is no difference"
+
+
 def test_differences_to_a_reference_row_are_paired_by_seed():
     # Seed-paired differences are exactly 0.1 although each model varies by 0.2 across seeds.
     runs = _runs({"base": [0.5, 0.6, 0.7], "wide": [0.6, 0.7, 0.8]}, metric="test_loss")
@@ -144,6 +154,27 @@ def test_the_house_number_format(value, digits, signed, shown):
     from mnistlab import style
 
     assert style.number(value, digits, signed) == shown
+
+
+@pytest.mark.parametrize("value, digits, shown", [
+    (0.9912 - 0.9912000000000004, 4, "+0.0000"), (-4e-16, 4, "+0.0000"), (0.00044, 4, "+0.0004"),
+    (-0.00006, 4, "-0.0001"), (-104.83, 1, "-104.8"), (float("nan"), 4, "–"),
+])
+def test_a_difference_is_shown_at_the_published_precision(value, digits, shown):
+    from mnistlab import style
+
+    assert style.difference(value, digits) == shown
+
+
+@pytest.mark.parametrize("mean, half, digits, shown", [
+    (0.1234, 0.0038, 2, "0.12 ± 0.004"), (0.9731, 0.0012, 4, "0.9731 ± 0.0012"),
+    (97.39, 0.21, 2, "97.39 ± 0.21"), (0.5, 0.0, 2, "0.50 ± 0.00"), (0.5, float("nan"), 2, "0.50"),
+    (0.5, 1e-9, 2, "0.50 ± 1.00e-09"),
+])
+def test_a_narrow_interval_keeps_one_significant_figure(mean, half, digits, shown):
+    from mnistlab import style
+
+    assert style.mean_ci(mean, half, digits) == shown
 
 
 def test_a_summary_reads_as_labels_and_intervals():

@@ -55,8 +55,8 @@ def browser():
 class OfflinePage:
     """A page in a fresh context where only local files load; everything else is recorded."""
 
-    def __init__(self, browser) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    def __init__(self, browser, width: int = 1280) -> None:
+        self.context = browser.new_context(viewport={"width": width, "height": 1600})
         self.outside: list[str] = []
         self.errors: list[str] = []
         self.dialogs: list[str] = []
@@ -190,6 +190,21 @@ def test_index_and_every_report_open_offline_and_every_link_resolves(browser, pr
             assert page.locator("h1").count() >= 1
             _screenshot(page, f"{report.parent.name}-{report.stem}")
         view.assert_clean()
+    finally:
+        view.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_page_is_wider_than_a_desktop_or_a_phone_screen(browser, project, width):
+    """Wide tables scroll inside their own box; the page itself never scrolls sideways, so
+    nothing is clipped at the right edge (issue 16)."""
+    reports = project / "reports"
+    view = OfflinePage(browser, width)
+    try:
+        for path in [reports / "index.html", *sorted(_report_pages(reports))]:
+            page = view.open(path)
+            overflow = page.evaluate("document.documentElement.scrollWidth") - width
+            assert overflow <= 0, f"{path.relative_to(project)} is {overflow} px wider than {width} px"
     finally:
         view.close()
 

@@ -109,15 +109,19 @@ def side_by_side(frame: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
         columns[(heading, "published")] = [style.number(v, column.digits) for v in part["published"]]
         columns[(heading, "mean ± CI")] = [_mean_ci(r) for _, r in part.iterrows()]
         columns[(heading, "95% PI")] = [_prediction(r) for _, r in part.iterrows()]
-        columns[(heading, "Δ")] = [style.number(v, column.digits, signed=True) for v in part["delta"]]
+        columns[(heading, "Δ")] = [style.difference(v, column.digits) for v in part["delta"]]
     out = pd.DataFrame(columns, index=pd.Index(keys, name=style.label(spec.key)))
     out.columns = pd.MultiIndex.from_tuples(out.columns)
     return out
 
 
 def _context(value: Any) -> str:
+    """A published descriptive cell as printed: a layer size of 128 stays ``128`` even when
+    the column's blanks made pandas read it as 128.0."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 

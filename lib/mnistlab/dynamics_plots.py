@@ -232,6 +232,8 @@ def spectra(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
         min(np.abs(a["critical_eigenvalues"]).max() for _, a in runs) * 1e-7))
     ax.set_yscale("symlog", linthresh=threshold, linscale=0.4)
     ax.yaxis.set_major_locator(SymmetricalLogLocator(base=100, linthresh=threshold))
+    # ±threshold sit next to 0 on the squeezed linear band, and their labels would overprint it.
+    ax.set_yticks([t for t in ax.get_yticks() if t == 0 or abs(t) > threshold * 10])
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xlabel("eigenvalue rank (share of the spectrum)")
     ax.set_ylabel("eigenvalue")

@@ -82,9 +82,9 @@ def _studies(entries: list[dict[str, Any]], tally: pd.DataFrame) -> str:
             f'<td><small>{escape(str(e.get("machine", "–")))}</small></td>'
             f'<td class="links">{" · ".join(links)}</td><td>{escape(agreement)}</td></tr>')
     return f"""<h2>Studies</h2>
-<table class="studies"><thead><tr><th>id</th><th>study</th><th>seed file</th><th>profile</th>
+<div class="wide"><table class="studies"><thead><tr><th>id</th><th>study</th><th>seed file</th><th>profile</th>
 <th>run (UTC)</th><th>commit</th><th>machine</th><th>report</th><th>agreement</th></tr></thead>
-<tbody>{"".join(rows)}</tbody></table>"""
+<tbody>{"".join(rows)}</tbody></table></div>"""
 
 
 def _overview(tally: pd.DataFrame, entries: list[dict[str, Any]]) -> str:
@@ -98,14 +98,14 @@ def _overview(tally: pd.DataFrame, entries: list[dict[str, Any]]) -> str:
 
 def overview_svg(tally: pd.DataFrame, titles: dict[tuple[str, str], str]) -> str:
     """One bar per study, split by verdict (share of its published numbers, counts written on)."""
-    label_w, bar_w, row_h, top = 250, 520, 26, 6
+    label_w, bar_w, row_h, top = 300, 520, 26, 6
     height = top + row_h * len(tally) + 6
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="overview" role="img" '
              f'width="{label_w + bar_w + 60}" height="{height}" '
              f'viewBox="0 0 {label_w + bar_w + 60} {height}" aria-label="Verdict counts per study">']
     for i, (key, row) in enumerate(tally.iterrows()):
         y = top + i * row_h
-        label = _shorten(titles.get(key, f"{key[0]}/{key[1]}"), 38)
+        label = _shorten(titles.get(key, f"{key[0]}/{key[1]}"), 40)
         parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
         x = float(label_w)
         for name, verdict in VERDICTS.items():
@@ -148,10 +148,10 @@ states none). Hover a table name for its caption.</p>
 <div class="controls" id="controls" hidden>
 <label>Study <select id="study-filter"><option value="">all studies</option>{options}</select></label>
 <span id="verdict-filter">{boxes}</span> <span id="shown"></span></div>
-<table id="scorecard"><thead><tr><th>study</th><th>table</th><th>row</th><th>column</th>
+<div class="wide"><table id="scorecard"><thead><tr><th>study</th><th>table</th><th>row</th><th>column</th>
 <th>published</th><th>our mean</th><th>95% PI, one run</th><th>95% CI of the mean</th>
 <th>Δ</th><th>tolerance</th><th>verdict</th><th>explanation</th></tr></thead>
-{"".join(groups)}</table>"""
+{"".join(groups)}</table></div>"""
 
 
 def _number_row(r: pd.Series) -> str:
@@ -160,11 +160,11 @@ def _number_row(r: pd.Series) -> str:
     return (f'<tr class="number" data-verdict="{verdict.name}">'
             f'<td>{escape(str(r["study_id"]))}</td>'
             f'<td title="{_attr(r.get("caption") or "")}">{escape(str(r["table"]))}</td>'
-            f'<td>{_row_name(r)}</td><td class="nowrap">{escape(str(r["label"]))}</td>'
+            f'<td>{_row_name(r)}</td><td>{escape(str(r["label"]))}</td>'
             f'<td class="num">{_num(r["published"], d)}</td><td class="num">{_num(r["mean"], d)}'
             f'<br><small>n = {int(r["n"])}</small></td>'
-            f'<td class="num">{_interval(r["pi_low"], r["pi_high"], d)}</td>'
-            f'<td class="num ci">{_interval(r["ci_low"], r["ci_high"], d)}</td>'
+            f'<td class="num interval">{_interval(r["pi_low"], r["pi_high"], d)}</td>'
+            f'<td class="num interval ci">{_interval(r["ci_low"], r["ci_high"], d)}</td>'
             f'<td class="num">{_num(r["delta"], d, signed=True)}</td>'
             f'<td class="num">{_tolerance(r, d)}</td>'
             f'<td class="verdict v-{verdict.name}" title="{_attr(verdict.meaning)}">'
@@ -220,7 +220,9 @@ def _study_name(part: pd.DataFrame) -> str:
 
 
 def _titles(entries: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
-    return {(e["experiment"], e["study"]): f"{e.get('study_id', '')} {e.get('title', '')}".strip()
+    """Bar labels: the id and experiment first, since one study may feed several experiments."""
+    return {(e["experiment"], e["study"]):
+            f"{e.get('study_id', '')} {e['experiment']}: {e.get('title', '')}".strip()
             for e in entries}
 
 
@@ -249,15 +251,18 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.ci{color:#666}
 .nowrap{white-space:nowrap}
 tr.group th{background:#e8eef7;font-size:105%;padding-top:8px}
-td.verdict{font-weight:bold;white-space:nowrap}
+td.verdict{font-weight:bold}
+td.interval{white-space:normal}
 .quick{color:#c00;font-weight:bold}
 .warning{border-left:4px solid #c00;background:#fff3f3;padding:4px 10px}
 .lead{font-size:105%;max-width:60em}
 .controls{margin:.5em 0;padding:6px;background:#f7f7f7;border:1px solid #ddd}
 .controls label{margin-right:1em;padding:2px 5px;border-radius:3px;white-space:nowrap}
-.controls select{max-width:24em}
+.controls select{max-width:min(24em,70vw)}
 .swatch{display:inline-block;width:.9em;height:.9em;margin-right:.4em;vertical-align:-1px}
+svg.overview{max-width:100%;height:auto}
 svg.overview text{font:12px system-ui,sans-serif}
+@media (max-width:80em){.wide{overflow-x:auto}}
 footer{margin-top:2em;color:#666;font-size:90%}
 @page{size:A4 landscape;margin:10mm}
 @media print{body{max-width:none;margin:0;font-size:8pt}.controls{display:none}

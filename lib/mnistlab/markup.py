@@ -16,8 +16,8 @@ MARKDOWN_SPECIALS = "\\`*_[]$~|#"
 def text(value: object) -> str:
     """``value`` as literal text in Markdown or HTML: ``<script>`` shows as ``<script>``,
     ``[x](javascript:...)`` as those characters, never as a tag or a link."""
-    escaped = html.escape(str(value), quote=True)
-    return "".join(f"&#{ord(ch)};" if ch in MARKDOWN_SPECIALS else ch for ch in escaped)
+    return "".join(f"&#{ord(ch)};" if ch in MARKDOWN_SPECIALS else html.escape(ch, quote=True)
+                   for ch in str(value))  # one character at a time: "#" of "&#x27;" stays
 
 
 def code(value: object) -> str:

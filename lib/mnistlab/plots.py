@@ -13,6 +13,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
+from . import style
+
 MEASURED, PUBLISHED = "#1f77b4", "#d62728"
 
 
@@ -49,11 +51,13 @@ def agreement_lines(frame: pd.DataFrame, table: str, xlabel: str, title: str | N
                    label="published (one run)")
         ax.set_xticks(positions, keys)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(column.replace("_", " "))
-    axes[0][0].legend(fontsize="small", loc="best")
+        ax.set_ylabel(style.label(column))
+    # Below the panels, so the legend never covers a point or an interval.
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=2,
+               fontsize="small", frameon=False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 

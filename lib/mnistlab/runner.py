@@ -263,10 +263,15 @@ def execute(job: Job, profile: ProfileName, root: Path) -> Path:
     _show_kernel_output()
     papermill.execute_notebook(
         str(source_copy), str(executed), kernel_name="python3", progress_bar=False,
-        log_output=True, cwd=str(job.notebook_path.parent),
+        log_output=True, cwd=str(job.notebook_path.parent), extra_arguments=KERNEL_ARGUMENTS,
         parameters={"params_file": str(job.params_path), "profile": profile,
                     "results_dir": str(build)})
     return executed
+
+
+# The kernel's own start-up warning ("running over TCP without encryption": a loopback
+# kernel of our own process) would reach the terminal of every `make report`; errors still do.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 class _OnlyCellOutput(logging.Filter):

@@ -16,6 +16,7 @@ LABELS = {
     "test_loss": "test loss", "test_accuracy": "test accuracy",
     "val_loss": "validation loss", "val_accuracy": "validation accuracy",
     "train_time_s": "wall time (s)", "train_cpu_s": "CPU time (s)",
+    "training_time_s": "training time (s)",
     "epoch_cpu_s": "CPU time per epoch (s)", "epochs_run": "epochs run",
     "hidden_layers": "hidden layers", "parameters": "parameters", "seeds": "seeds",
     "batch_size": "batch size", "loss": "loss", "accuracy": "accuracy", "label": "model",
@@ -46,13 +47,29 @@ def number(value: Any, digits: int = 4, signed: bool = False) -> str:
     return f"{value:{sign},.{digits}f}"
 
 
+def difference(value: Any, digits: int = 4) -> str:
+    """A signed difference at the published precision: a mean equal to the published value
+    up to float noise (4e-16) reads ``+0.0000``, never as an exponent."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return number(round(float(value), digits) + 0.0, digits, signed=True)  # + 0.0: no "-0"
+
+
 def mean_ci(mean: float, half: float, digits: int = 4) -> str:
     """``0.9731 ± 0.0012``; the interval is left out when there is none (one run)."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "–"
     if half is None or (isinstance(half, float) and math.isnan(half)):
         return number(mean, digits)
-    return f"{number(mean, digits)} ± {number(half, digits)}"
+    return f"{number(mean, digits)} ± {number(half, _half_width_digits(half, digits))}"
+
+
+def _half_width_digits(half: float, digits: int) -> int:
+    """Enough decimals for one significant figure of a half-width narrower than the
+    published precision (0.12 ± 0.004, not ± 3.80e-03), at most three more."""
+    if not 0 < abs(half) < 0.5 * 10 ** -digits:
+        return digits
+    return min(digits + 3, -math.floor(math.log10(abs(half) * 1.05)))
 
 
 def summary_table(summary: pd.DataFrame, by: str, metrics: dict[str, int]) -> pd.DataFrame:
