@@ -259,10 +259,41 @@ class Study:
         plots.curve_panels(curves, marks, per_row=per_row, title=title)
 
 
+PRINTED_COLUMNS = 14  # columns a landscape A4 page holds legibly at 7.5 pt
+
+
 def wide(frame: pd.DataFrame, caption: str = "") -> HTML:
-    """Show a table too wide for a portrait page; the PDF prints it on a landscape page."""
+    """Show a table too wide for a portrait page.  On screen it scrolls in its own box; the
+    PDF prints it on a landscape page and, if it has more columns than one holds, as parts
+    that each repeat the row labels and descriptive columns (hidden on screen by an inline
+    style, shown by the report's print style)."""
     title = f"<p><em>{html.escape(caption)}</em></p>" if caption else ""
-    return HTML(f'<div class="wide">{title}{frame.to_html(na_rep="–")}</div>')
+    parts = print_parts(frame)
+    if len(parts) == 1:
+        return HTML(f'<div class="wide">{title}{frame.to_html(na_rep="–")}</div>')
+    printed = "".join(
+        f'<div class="wide print-only" style="display:none">{title}<p><small>Columns, part '
+        f'{i} of {len(parts)}</small></p>{part.to_html(na_rep="–")}</div>'
+        for i, part in enumerate(parts, 1))
+    return HTML(f'<div class="wide screen-only">{title}{frame.to_html(na_rep="–")}</div>'
+                + printed)
+
+
+def print_parts(frame: pd.DataFrame, limit: int = PRINTED_COLUMNS) -> list[pd.DataFrame]:
+    """``frame`` cut between its column groups (the first header level) so that each part,
+    with the ungrouped descriptive columns repeated, has at most ``limit`` columns where
+    possible; a group is never split."""
+    if not isinstance(frame.columns, pd.MultiIndex) or len(frame.columns) <= limit:
+        return [frame]
+    context = [c for c in frame.columns if c[1] == ""]
+    groups = [[c for c in frame.columns if c[0] == name and c[1] != ""]
+              for name in dict.fromkeys(c[0] for c in frame.columns if c[1] != "")]
+    packed: list[list] = [[]]
+    for group in groups:
+        if packed[-1] and len(context) + len(packed[-1]) + len(group) > limit:
+            packed.append([])
+        packed[-1] += group
+    return [frame[context + columns] for columns in packed]
 
 
 def _layers(hidden: list[int]) -> str:

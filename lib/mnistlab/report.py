@@ -46,6 +46,8 @@ blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0;
   div.wide table { font-size: 7.5pt !important; }
   div.wide th { white-space: normal !important; }
   div.wide tbody th { min-width: 30mm; max-width: 42mm; white-space: normal !important; }
+  div.print-only { display: block !important; }
+  div.screen-only { display: none !important; }
   img { max-width: 100% !important; page-break-inside: avoid; }
   h1, h2, h3 { page-break-after: avoid; }
 }
@@ -105,7 +107,13 @@ def notebook_to_html(executed: Path, title: str) -> str:
 
 
 def html_to_pdf(page: str, base_url: Path) -> bytes:
-    """Print the HTML with WeasyPrint; its notes on JupyterLab's screen-only CSS are muted.
+    """Print the HTML with WeasyPrint (``print_document``) as PDF bytes."""
+    return print_document(page, base_url).write_pdf()
+
+
+def print_document(page: str, base_url: Path):
+    """The HTML laid out on paper by WeasyPrint; its notes on JupyterLab's screen-only CSS
+    are muted.  Tests read the layout (where each box lies on its page) from it.
 
     WeasyPrint fetches what the page links to (images, stylesheets, and ``rel="attachment"``
     links, which it embeds in the PDF): ``report_fetcher`` lets it read only inline ``data:``
@@ -117,7 +125,7 @@ def html_to_pdf(page: str, base_url: Path) -> bytes:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     return HTML(string=page, base_url=str(base_url),
-                url_fetcher=report_fetcher(Path(base_url))).write_pdf()
+                url_fetcher=report_fetcher(Path(base_url))).render()
 
 
 def report_fetcher(folder: Path):

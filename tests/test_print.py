@@ -1,0 +1,67 @@
+"""Printed reports hold every column: a table too wide for a landscape page is printed in
+parts, each repeating the row labels, and no text runs off the paper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mnistlab.lab import print_parts, wide
+from mnistlab.report import PRINT_CSS, print_document
+
+GROUPS = ("loss", "loss +/-", "loss +/-%", "accuracy", "accuracy +/-", "accuracy +/-%")
+CONTEXT = ("first layer", "second layer", "third layer", "dropout")
+
+
+def _figure4_like(rows: int = 5) -> pd.DataFrame:
+    """The shape of study 001's Figure 4 beside our runs: 4 descriptive columns, 6 groups of 4."""
+    columns = [(c, "") for c in CONTEXT]
+    columns += [(g, s) for g in GROUPS for s in ("published", "mean ± CI", "95% PI", "Δ")]
+    cells = ["128", "100", "", "0.25"] + ["0.073", "0.072 ± 0.005", "[0.061, 0.083] ✓", "+0.002"] * 6
+    return pd.DataFrame([cells] * rows, columns=pd.MultiIndex.from_tuples(columns),
+                        index=pd.Index([f"Increase Neurons in 1st and 2nd layer {i}"
+                                        for i in range(rows)], name="description"))
+
+
+def test_a_wide_table_is_cut_between_groups_repeating_its_descriptive_columns():
+    frame = _figure4_like()
+    parts = print_parts(frame, limit=14)
+    assert [len(p.columns) for p in parts] == [12, 12, 12]
+    for part in parts:
+        assert [c[0] for c in part.columns[:4]] == list(CONTEXT)
+    printed = [c for p in parts for c in p.columns if c[1] != ""]
+    assert printed == [c for c in frame.columns if c[1] != ""], "every group once, in order"
+    assert len(print_parts(frame, limit=100)) == 1
+    flat = pd.DataFrame({"a": [1], "b": [2]})
+    assert print_parts(flat, limit=1)[0] is flat, "a table without groups is never cut"
+
+
+def text_beyond_the_paper(page: str, base_url: Path) -> list[str]:
+    """Every piece of text that the printed layout places past a page's right edge."""
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    lost = []
+    for sheet in print_document(page, base_url).pages:
+        for box in sheet._page_box.descendants():
+            if isinstance(box, TextBox) and box.position_x + box.width > sheet.width + 0.5:
+                lost.append(box.text)
+    return lost
+
+
+def test_the_wide_table_prints_whole_where_the_plain_one_is_cut(tmp_path):
+    frame = _figure4_like()
+    page = f"<html><head>{PRINT_CSS}</head><body>BODY</body></html>"
+    assert text_beyond_the_paper(page.replace("BODY", wide(frame).data), tmp_path) == []
+    plain = f'<div class="wide">{frame.to_html()}</div>'
+    assert "accuracy +/-%" in text_beyond_the_paper(page.replace("BODY", plain), tmp_path), \
+        "the check sees a table running off the page"
+
+
+def test_no_report_prints_text_off_the_page(project):
+    reports = sorted(p for p in (project / "reports").rglob("*.html") if p.name != "index.html")
+    assert reports
+    for report in reports:
+        lost = text_beyond_the_paper(report.read_text(), report.parent)
+        assert lost == [], f"{report.relative_to(project)} prints off the page: {lost[:12]}"
