@@ -176,3 +176,18 @@ def test_the_benchmarks_process_pool_stores_the_same_runs_as_the_dask_queue(stud
     assert pending_tasks([study], "quick", tmp_path) == []
     assert len(_stored(study, tmp_path)) == 4
     _same_as_in_process(study, tmp_path)
+
+
+def _worker_settings() -> tuple[bool, str | None, str | None]:
+    import dask
+
+    return (dask.config.get("distributed.worker.profile.enabled"),
+            os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"))
+
+
+def test_local_workers_run_without_the_profiler_and_the_eager_malloc_trim(tmp_path):
+    """Both cost a quick sweep a few per cent on two cores (``make bench-queue``); Dask's
+    one-thread limits for numerical libraries stay."""
+    with cluster.training_client(1, None, tmp_path / "workers.log") as client:
+        settings = list(client.run(_worker_settings).values())
+    assert settings == [(False, None, "1")]
