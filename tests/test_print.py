@@ -65,3 +65,12 @@ def test_no_report_prints_text_off_the_page(project):
     for report in reports:
         lost = text_beyond_the_paper(report.read_text(), report.parent)
         assert lost == [], f"{report.relative_to(project)} prints off the page: {lost[:12]}"
+
+
+def test_each_printed_part_keeps_its_label_on_its_own_page(tmp_path):
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    page = f"<html><head>{PRINT_CSS}</head><body>{wide(_figure4_like(rows=14)).data}</body></html>"
+    firsts = [next(b.text for b in sheet._page_box.descendants() if isinstance(b, TextBox))
+              for sheet in print_document(page, tmp_path).pages]
+    assert firsts == ["Columns, part 1 of 3", "Columns, part 2 of 3", "Columns, part 3 of 3"]

@@ -46,7 +46,7 @@ blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0;
   div.wide table { font-size: 7.5pt !important; }
   div.wide th { white-space: normal !important; }
   div.wide tbody th { min-width: 30mm; max-width: 42mm; white-space: normal !important; }
-  div.print-only { display: block !important; }
+  div.print-only { display: block !important; break-inside: avoid; }
   div.screen-only { display: none !important; }
   img { max-width: 100% !important; page-break-inside: avoid; }
   h1, h2, h3 { page-break-after: avoid; }
