@@ -98,6 +98,14 @@ def test_cli_refuses_a_bad_file_with_exit_code_2(tmp_path):
     assert result.returncode == 2 and "adamw" in result.stderr
 
 
+@pytest.mark.parametrize("module", ["mnistlab", "mnistlab.queue_bench"])
+def test_cli_refuses_no_workers_with_exit_code_2(module):
+    command = [sys.executable, "-m", module] + (["report"] if module == "mnistlab" else
+                                               ["--executor", "dask"])
+    result = subprocess.run(command + ["--jobs", "0"], capture_output=True, text=True)
+    assert result.returncode == 2 and "at least 1 worker process, got 0" in result.stderr
+
+
 def test_cli_unknown_experiment_lists_the_known_ones():
     result = subprocess.run([sys.executable, "-m", "mnistlab", "run", "depht", "--profile", "quick"],
                             capture_output=True, text=True)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from . import labs
-from .cluster import TrainingFailed
+from .cluster import TrainingFailed, worker_count
 from .data import MnistNotFound, load_mnist
 from .failures import StudiesFailed
 from .params import ParamsError
@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("experiment")
     run.add_argument("--params", type=Path, help="one params file (default: all of the experiment's)")
     report = sub.add_parser("report", help="run every registered study and write reports/index.html")
-    report.add_argument("--jobs", type=int, default=1,
+    report.add_argument("--jobs", type=worker_count, default=1,
                         help="local Dask worker processes training uncached runs, and studies "
                         "rendered at once (default 1: everything in this process)")
     report.add_argument("--scheduler", default=None,

@@ -47,6 +47,17 @@ LOCAL_WORKER_CONFIG = {
 }
 
 
+def worker_count(text: str) -> int:
+    """``--jobs`` as argparse reads it: a whole number of local worker processes, at least 1
+    (a cluster of none would wait forever for a worker)."""
+    import argparse
+
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 worker process, got {value}")
+    return value
+
+
 class TrainingFailed(RuntimeError):
     """A run failed on two workers; the message names the study, configuration and seed."""
 

@@ -23,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, get_args
 
+from .cluster import worker_count
 from .params import ProfileName
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", choices=get_args(ProfileName), default="quick")
     parser.add_argument("--executor", choices=sorted(EXECUTORS), required=True)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=worker_count, default=2)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mnistlab-queue-") as scratch:
         os.environ["MNISTLAB_BUILD"] = scratch  # a cold cache every time, the real one untouched
