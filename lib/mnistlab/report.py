@@ -42,7 +42,10 @@ blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0;
   .jp-Notebook, .jp-Cell, .jp-OutputArea-output { padding: 0 !important; margin: 0 !important; }
   .jp-OutputArea-output { overflow: visible !important; }
   .jp-RenderedHTMLCommon table { font-size: 8pt !important; table-layout: auto !important;
-                                 margin-left: 0 !important; page-break-inside: avoid; }
+                                 margin-left: 0 !important; page-break-inside: avoid;
+                                 max-width: 100% !important; }
+  /* On paper a cell wraps rather than push its table past the edge (nothing scrolls there). */
+  .jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { white-space: normal !important; }
   div.wide table { font-size: 7.5pt !important; }
   div.wide th { white-space: normal !important; }
   div.wide tbody th { min-width: 30mm; max-width: 42mm; white-space: normal !important; }
