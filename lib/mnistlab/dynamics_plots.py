@@ -47,6 +47,14 @@ def _done(fig: plt.Figure) -> plt.Figure:
     return fig
 
 
+def _one_panel_done(fig: plt.Figure, ax: plt.Axes, title: str | None) -> plt.Figure:
+    """A one-panel figure's legend beside the data (never over it), its title, and done."""
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if title:
+        ax.set_title(title)
+    return _done(fig)
+
+
 def _require(runs: list, what: str) -> None:
     if not runs:
         raise ValueError(f"no run recorded {what}: add it to a configuration's `probes` block")
@@ -207,10 +215,7 @@ def ratio_against_loss(results: pd.DataFrame, title: str | None = None) -> plt.F
     ax.set_xscale("log")
     ax.set_xlabel("loss at the near-critical point (MSE)")
     ax.set_ylabel("minimal ratio (share of eigenvalues > 0)")
-    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    if title:
-        ax.set_title(title)
-    return _done(fig)
+    return _one_panel_done(fig, ax, title)
 
 
 def spectra(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
@@ -237,7 +242,4 @@ def spectra(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xlabel("eigenvalue rank (share of the spectrum)")
     ax.set_ylabel("eigenvalue")
-    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    if title:
-        ax.set_title(title)
-    return _done(fig)
+    return _one_panel_done(fig, ax, title)
