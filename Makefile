@@ -43,11 +43,11 @@ grade: env  ## autograde submissions: make grade LAB=depth SUBMISSION="a.ipynb b
 	$(PY) -m mnistlab grade $(LAB) $(SUBMISSION) $(if $(STUDENT),--student $(STUDENT))
 
 bench: env  ## speed of the studies' own fit() against the mnistlab trainer
-	$(PY) -m mnistlab.bench --out reports/bench.md
+	$(PY) -m mnistlab.pipeline.bench --out reports/bench.md
 
 bench-queue: env  ## the cold training queue on Dask against a plain process pool (PROFILE, JOBS)
-	$(PY) -m mnistlab.queue_bench --profile $(PROFILE) --executor dask --jobs $(JOBS)
-	$(PY) -m mnistlab.queue_bench --profile $(PROFILE) --executor pool --jobs $(JOBS)
+	$(PY) -m mnistlab.pipeline.queue_bench --profile $(PROFILE) --executor dask --jobs $(JOBS)
+	$(PY) -m mnistlab.pipeline.queue_bench --profile $(PROFILE) --executor pool --jobs $(JOBS)
 
 clean:
 	rm -rf build labs

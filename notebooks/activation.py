@@ -41,8 +41,8 @@ results_dir = ""
 # %%
 from IPython.display import Markdown
 
-from mnistlab import conclusions, plots
-from mnistlab.lab import environment, start
+from mnistlab.present import conclusions, plots
+from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
 

@@ -41,8 +41,9 @@ profile = "quick"
 results_dir = ""
 
 # %%
-from mnistlab import curves, plots
-from mnistlab.lab import environment, start
+from mnistlab.analysis import curves
+from mnistlab.present import plots
+from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
 
@@ -65,7 +66,7 @@ results = study.run(results_dir)
 
 # %% [markdown]
 # Per run: the final validation scores, the epoch of the lowest validation loss, the updates
-# made and the roughness of the curves (`mnistlab.curves`).
+# made and the roughness of the curves (`mnistlab.analysis.curves`).
 
 # %%
 rows = curves.training_rows(study.settings, study.params.data.validation_split)

@@ -40,8 +40,10 @@ results_dir = ""
 # %%
 from IPython.display import Markdown, display
 
-from mnistlab import checks, conclusions, plots, stats, style
-from mnistlab.lab import environment, start
+from mnistlab.notebook import checks
+from mnistlab.present import conclusions, plots, style
+from mnistlab.analysis import stats
+from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
 

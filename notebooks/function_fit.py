@@ -37,8 +37,8 @@ profile = "quick"
 results_dir = ""
 
 # %%
-from mnistlab import dynamics_plots
-from mnistlab.lab import environment, start
+from mnistlab.present import dynamics_plots
+from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
 

@@ -36,8 +36,8 @@ profile = "quick"
 results_dir = ""
 
 # %%
-from mnistlab import checks
-from mnistlab.lab import environment, start
+from mnistlab.notebook import checks
+from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
 
@@ -184,7 +184,7 @@ study.show_analyses(results)
 
 # %% [markdown]
 # **For you to try:** train one variant with both losses through Keras's own `fit`
-# (`mnistlab.training.train_run(run, seed, arrays, engine="plain")`, no XLA). Is the gap
+# (`mnistlab.train.training.train_run(run, seed, arrays, engine="plain")`, no XLA). Is the gap
 # still exactly zero? Why might the order of the arithmetic matter?
 #
 # ## 8. Environment

@@ -39,7 +39,7 @@ profile = "quick"
 results_dir = ""
 
 # %%
-from mnistlab.lab import environment, start
+from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
 

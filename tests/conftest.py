@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mnistlab.data import load_mnist
+from mnistlab.spec.data import load_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,7 +37,7 @@ def project(tmp_path_factory, mnist_dir) -> Path:
     """A copy of params/ and notebooks/ rendered once with the quick profile, as
     ``make report`` does it: two worker processes train, then each notebook runs in its own.
     Shared by the end-to-end and the scorecard tests (rendering it is the expensive part)."""
-    from mnistlab.runner import report_all
+    from mnistlab.pipeline.runner import report_all
 
     root = tmp_path_factory.mktemp("project")
     for folder in ("params", "notebooks"):

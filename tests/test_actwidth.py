@@ -11,12 +11,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from mnistlab import conclusions, plots, stats
-from mnistlab.published import load_published
-from mnistlab.lab import open_study
-from mnistlab.params import ParamsError, assumption_table, load_params, resolve_runs
-from mnistlab.studies import ANALYSES
-from mnistlab.curves import roughness
+from mnistlab.present import conclusions, plots
+from mnistlab.analysis import stats
+from mnistlab.spec.published import load_published
+from mnistlab.notebook.study import open_study
+from mnistlab.core.errors import ParamsError
+from mnistlab.spec.params import assumption_table, load_params, resolve_runs
+from mnistlab.notebook.plugins import analysis
+from mnistlab.analysis.curves import roughness
 
 from .conftest import REPO
 
@@ -190,7 +192,7 @@ def test_roughness_is_zero_for_a_steady_curve_and_large_for_a_zigzag():
 
 def test_the_curves_claims_are_read_off_the_histories():
     study = open_study(ACTIVATION)
-    items = ANALYSES["004.hidden_layer_curves"](study, _history_runs())
+    items = analysis("004.hidden_layer_curves")(study, _history_runs())
     text = "\n".join(i for i in items if isinstance(i, str))
     table = next(i for i in items if isinstance(i, pd.DataFrame))
     assert list(table["val loss lowest at epoch"]) == [5, 5]
@@ -220,11 +222,11 @@ def _table1_runs(relu_gain: float) -> pd.DataFrame:
 
 def test_relu_best_is_supported_only_beyond_seed_noise():
     study = open_study(ACTIVATION)
-    clear = "\n".join(i for i in ANALYSES["004.activation_claims"](study, _table1_runs(1e-3))
+    clear = "\n".join(i for i in analysis("004.activation_claims")(study, _table1_runs(1e-3))
                       if isinstance(i, str))
     assert "is **supported**" in clear
     assert "is **supported**: same order, each step beyond seed noise" in clear
-    tied = "\n".join(i for i in ANALYSES["004.activation_claims"](study, _table1_runs(0.0))
+    tied = "\n".join(i for i in analysis("004.activation_claims")(study, _table1_runs(0.0))
                      if isinstance(i, str))
     assert "relu has the highest test accuracy is **supported**" not in tied
 
@@ -241,7 +243,7 @@ def test_width_claims_test_the_trend_and_the_network_printed_twice():
         rows.append({"group": "best network", "name": "best", "hidden": [300], "seed": seed,
                      "test_accuracy": 0.978, "train_time_s": 80.0, "epochs_run": 80,
                      "history": {"val_accuracy": [0.96, 0.98, 0.97], "val_loss": [0.2, 0.1, 0.15]}})
-    text = "\n".join(i for i in ANALYSES["004.width_claims"](study, pd.DataFrame(rows))
+    text = "\n".join(i for i in analysis("004.width_claims")(study, pd.DataFrame(rows))
                      if isinstance(i, str))
     assert "is **supported**: test accuracy rises with width" in text
     assert "time per epoch on this machine rises with width" in text

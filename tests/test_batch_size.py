@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistlab import curves, plots
-from mnistlab.published import load_published
-from mnistlab.studies import ANALYSES
-from mnistlab.studies.fouchier_yang_004 import claims
-from mnistlab.training import prepare_arrays, train_run
+from mnistlab.analysis import curves
+from mnistlab.present import plots
+from mnistlab.spec.published import load_published
+from mnistlab.notebook.plugins import analysis
+from mnistlab.studies.fouchier_yang_004.batch_size import claims
+from mnistlab.train.training import prepare_arrays, train_run
 
 from .conftest import REPO
 
@@ -134,7 +135,7 @@ def test_claims_are_decided_by_the_numbers():
 
 def test_the_analysis_is_registered_and_shows_the_claims():
     published = load_published(REPO / "params/published/004_fouchier_yang_batch_size.yaml")
-    shown = ANALYSES["004.figure2_claims"](SimpleNamespace(published=published), _results())
+    shown = analysis("004.figure2_claims")(SimpleNamespace(published=published), _results())
     html = next(item.data for item in shown if hasattr(item, "data"))
     assert "Training and validation accuracy diverge" in html and "verdict" in html
     assert any(isinstance(item, str) and "claims are supported" in item for item in shown)

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnistlab import cluster
-from mnistlab.params import load_params
-from mnistlab.runner import Job, pending_tasks, train_pending
-from mnistlab.sweep import plan, store_result, train_task
+from mnistlab.train import cluster
+from mnistlab.spec.params import load_params
+from mnistlab.pipeline.runner import Job, pending_tasks, train_pending
+from mnistlab.train.sweep import plan, store_result, train_task
 
 from .conftest import REPO
 
@@ -153,7 +153,7 @@ def test_a_worker_killed_mid_task_is_replaced_and_every_run_is_stored_once(study
         return Handle()
 
     monkeypatch.setattr(cluster, "training_client", killing_client)
-    monkeypatch.setattr("mnistlab.sweep.store_result", counting_store)
+    monkeypatch.setattr("mnistlab.train.sweep.store_result", counting_store)
     train_pending([study], "quick", 2, tmp_path)
     assert sorted(stores) == sorted(set(stores)) and len(stores) == 4, "each run stored once"
     assert len(_stored(study, tmp_path)) == 4
@@ -169,7 +169,7 @@ def test_a_task_of_other_training_code_is_refused_with_a_clear_message(study, tm
 def test_the_benchmarks_process_pool_stores_the_same_runs_as_the_dask_queue(study, tmp_path):
     """``make bench-queue`` compares Dask with this pool: it must train the same tasks to the
     same results, or the A/B would time two different workloads."""
-    from mnistlab import queue_bench
+    from mnistlab.pipeline import queue_bench
 
     tasks = pending_tasks([study], "quick", tmp_path)
     queue_bench.run_on_pool(tasks, 2, tmp_path / "pool.log", store_result)

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistlab import conclusions
-from mnistlab.compare import agreement, counts, side_by_side
-from mnistlab.published import PublishedTable, load_published
-from mnistlab.stats import spread, summarise
+from mnistlab.present import conclusions
+from mnistlab.analysis.compare import agreement, counts
+from mnistlab.present.tables import side_by_side
+from mnistlab.spec.published import PublishedTable, load_published
+from mnistlab.analysis.stats import spread, summarise
 from mnistlab.studies.chu_001 import _scaling_verdict
 
 from .conftest import REPO
@@ -34,7 +35,7 @@ def test_one_run_has_no_interval_and_judges_nothing():
 
 
 def _table(columns: dict, rows: list, compare: dict) -> PublishedTable:
-    from mnistlab.published import CompareSpec
+    from mnistlab.spec.published import CompareSpec
 
     return PublishedTable("t", "caption", pd.DataFrame(rows, columns=list(columns)), "",
                           CompareSpec.model_validate(compare))
@@ -151,7 +152,7 @@ def test_a_trend_sentence_is_worded_by_its_test(ys, word):
     (True, 4, False, "✓"), (False, 4, False, "✗"), (float("nan"), 4, False, "–"), (None, 2, False, "–"),
 ])
 def test_the_house_number_format(value, digits, signed, shown):
-    from mnistlab import style
+    from mnistlab.present import style
 
     assert style.number(value, digits, signed) == shown
 
@@ -161,7 +162,7 @@ def test_the_house_number_format(value, digits, signed, shown):
     (-0.00006, 4, "-0.0001"), (-104.83, 1, "-104.8"), (float("nan"), 4, "–"),
 ])
 def test_a_difference_is_shown_at_the_published_precision(value, digits, shown):
-    from mnistlab import style
+    from mnistlab.present import style
 
     assert style.difference(value, digits) == shown
 
@@ -172,13 +173,13 @@ def test_a_difference_is_shown_at_the_published_precision(value, digits, shown):
     (0.5, 1e-9, 2, "0.50 ± 1.00e-09"),
 ])
 def test_a_narrow_interval_keeps_one_significant_figure(mean, half, digits, shown):
-    from mnistlab import style
+    from mnistlab.present import style
 
     assert style.mean_ci(mean, half, digits) == shown
 
 
 def test_a_summary_reads_as_labels_and_intervals():
-    from mnistlab import style
+    from mnistlab.present import style
 
     summary = summarise(pd.DataFrame({"hidden_layers": [1, 1, 1], "epochs_run": [4, 5, 6]}),
                         ["hidden_layers"], ["epochs_run"])

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistlab import conclusions
-from mnistlab.published import PublishedTable
+from mnistlab.present import conclusions
+from mnistlab.spec.published import PublishedTable
 from mnistlab.studies.chu_001 import _equivalence, _scaling_verdict
 from mnistlab.studies.rim_shin_000 import depth_claim, time_trend
-from mnistlab.stats import paired_difference
+from mnistlab.analysis.stats import paired_difference
 
 
 def _depth_runs(accuracy_slope: float, time_slope: float) -> pd.DataFrame:

@@ -9,8 +9,9 @@ import urllib.request
 import numpy as np
 import pytest
 
-from mnistlab import data
-from mnistlab.data import IDX_SHA256, NPZ_SHA256, MnistNotFound, load_mnist
+from mnistlab.spec import data
+from mnistlab.core.errors import MnistNotFound
+from mnistlab.spec.data import IDX_SHA256, NPZ_SHA256, load_mnist
 
 
 def _isolate(monkeypatch, tmp_path, mnist_dir=None):

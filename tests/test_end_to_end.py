@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistlab.published import load_published
-from mnistlab.lab import open_study
-from mnistlab.params import load_params, resolve_runs
-from mnistlab.runner import discover, report_all
+from mnistlab.spec.published import load_published
+from mnistlab.notebook.study import open_study
+from mnistlab.spec.params import load_params, resolve_runs
+from mnistlab.pipeline.runner import discover, report_all
 
 from .conftest import REPO
 
@@ -114,7 +114,7 @@ def test_results_file_has_every_configuration_and_seed(project):
 
 def test_executed_notebooks_open_clean_without_stderr(project):
     """TensorFlow's start-up chatter (absl, oneDNN) is written to file descriptor 2, which the
-    kernel turns into a pink stderr box in the first code cell; ``mnistlab.backend`` sends it to
+    kernel turns into a pink stderr box in the first code cell; ``mnistlab.train.backend`` sends it to
     a log.  No cell of any executed notebook may carry a stderr stream: neither that chatter
     nor a warning our own code provokes."""
     import nbformat

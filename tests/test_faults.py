@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnistlab.lock import build_lock
-from mnistlab.params import ParamsError, load_params
-from mnistlab.runner import Job, validate
+from mnistlab.core.lock import build_lock
+from mnistlab.core.errors import ParamsError
+from mnistlab.spec.params import load_params
+from mnistlab.pipeline.runner import Job, validate
 
 from .conftest import REPO
 
@@ -116,7 +117,7 @@ def test_1_strings_from_params_and_published_files_reach_the_report_as_text(proj
     assert "<script>alert" not in (project / "reports/index.html").read_text()
 
     # Had such a link reached the PDF renderer raw, it would fetch nothing outside the folder.
-    from mnistlab.report import html_to_pdf
+    from mnistlab.present.report import html_to_pdf
 
     (tmp_path / "inside.txt").write_text("a file of the report's own folder")
     raw = html_to_pdf(f'<p>{ATTACH}<a rel="attachment" href="../../etc/passwd">p</a>'
@@ -127,7 +128,7 @@ def test_1_strings_from_params_and_published_files_reach_the_report_as_text(proj
 
 
 def test_3_a_bad_cached_run_is_named_moved_aside_and_trained_again(tmp_path, mnist_dir, capsys):
-    from mnistlab.sweep import plan, run_sweep
+    from mnistlab.train.sweep import plan, run_sweep
 
     params_path = _write(tmp_path / "params/depth/study.yaml", _depth())
     shutil.copytree(REPO / "params/published", tmp_path / "params/published")
@@ -249,7 +250,7 @@ def test_5_a_failing_study_is_named_with_its_cell_and_the_others_still_render(pr
 
 def test_5_a_second_run_on_the_tree_waits_for_the_first_and_names_it(project):
     with build_lock(project):
-        holder = (project / "build/mnistlab.lock").read_text()
+        holder = (project / "build/mnistlab.core.lock").read_text()
         second = _cli(project, "run", "depth", "--profile", "quick", background=True)
         line = _line_with(second.stderr, "[lock]", timeout=60)
         assert f"is held by pid {os.getpid()}" in line and "waiting" in line

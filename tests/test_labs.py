@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from mnistlab import checks
-from mnistlab.labs import STUB_MESSAGE, build, instructor_notebook, lab_sources
-from mnistlab.lab import locate_params
+from mnistlab.notebook import checks
+from mnistlab.pipeline.labs import STUB_MESSAGE, build, instructor_notebook, lab_sources
+from mnistlab.notebook.study import locate_params
 
 from .conftest import REPO
 
@@ -300,7 +300,7 @@ def test_a_lab_outside_the_notebooks_folder_finds_its_params_in_the_kit(tmp_path
 
 
 def test_reports_leave_the_exercises_out(tmp_path):
-    from mnistlab.report import notebook_to_html
+    from mnistlab.present.report import notebook_to_html
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_markdown_cell("RESULTS-TEXT"),

@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from mnistlab import markup
+from mnistlab.core import markup
 
 TYPED = [
     "the study's Table 1 (\"as printed\")",

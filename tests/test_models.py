@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mnistlab.models import build_model
-from mnistlab.params import load_params, resolve_runs
+from mnistlab.train.models import build_model
+from mnistlab.spec.params import load_params, resolve_runs
 
 from .conftest import REPO
 

@@ -12,12 +12,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from mnistlab.lab import open_study
-from mnistlab.models import build_model
-from mnistlab.params import ParamsError, load_params, resolve_runs
-from mnistlab.plots import curve_panels
-from mnistlab.studies import ANALYSES
-from mnistlab.studies.fouchier_yang_004 import crossings
+from mnistlab.notebook.study import open_study
+from mnistlab.train.models import build_model
+from mnistlab.core.errors import ParamsError
+from mnistlab.spec.params import load_params, resolve_runs
+from mnistlab.present.plots import curve_panels
+from mnistlab.notebook.plugins import analysis
+from mnistlab.studies.fouchier_yang_004.optimizer import crossings
 from mnistlab.studies.mchunu_003 import gradient_ratio, judge
 
 from .conftest import REPO
@@ -177,7 +178,7 @@ def test_curves_use_validation_when_there_is_a_split_and_mark_published_values(s
 
 def test_readings_analysis_names_the_reading_that_reproduces_each_row(study004):
     study, results = study004
-    items = ANALYSES["004.readings"](study, results)
+    items = analysis("004.readings")(study, results)
     verdicts = next(i for i in items if isinstance(i, str) and i.startswith("Readings that"))
     assert "- **adam**: accuracy and loss: *today*." in verdicts
     assert "- **Adadelata**: accuracy and loss: *today*." in verdicts
@@ -187,10 +188,10 @@ def test_readings_analysis_names_the_reading_that_reproduces_each_row(study004):
 
 def test_epochs_and_adamax_analyses_run_on_validation_curves(study004):
     study, results = study004
-    epochs = ANALYSES["004.epochs"](study, results)
+    epochs = analysis("004.epochs")(study, results)
     table = epochs[2]
     assert ("today", "adam") in table.index and len(table) == 8 + 8 + 4
-    adamax = ANALYSES["004.adamax_loss"](study, results)
+    adamax = analysis("004.adamax_loss")(study, results)
     assert "Adamax has the lower loss and the lower accuracy" in adamax[-1].split("\n")[0]
 
 
@@ -210,7 +211,7 @@ def test_judge_reads_a_statement_by_the_interval_of_the_mean():
 
 def test_claims_analysis_picks_the_double_softmax_reading(study003):
     study, results = study003
-    items = ANALYSES["003.claims"](study, results)
+    items = analysis("003.claims")(study, results)
     readings, table, summary = items[2], items[3], items[4]
     assert readings.loc["3.1", "read in full as"] == "45 to 50"
     assert table.loc[("double softmax", "below 50% and less than 3.1"), "in full"] == "reproduced"
@@ -225,7 +226,7 @@ def test_a_deeper_network_above_the_shallow_one_fails_the_less_than_clause(study
     flipped = results.assign(test_accuracy=results.apply(
         lambda r: 0.485 + 0.001 * r["seed"] if r["name"] == "sgd-512-64-double" else r["test_accuracy"],
         axis=1))
-    table = ANALYSES["003.claims"](study, flipped)[3]
+    table = analysis("003.claims")(study, flipped)[3]
     clause = ("double softmax", "below 50% and less than 3.1")
     assert table.loc[clause, "bound alone"] == "reproduced"
     assert table.loc[clause, "in full"] == "not reproduced"
@@ -238,7 +239,7 @@ def test_double_softmax_shrinks_the_initial_gradients_about_tenfold(study003, mn
 
 
 def test_double_softmax_analysis_sets_the_initialisation_beside_the_softmax(study003, mnist_dir):
-    items = ANALYSES["003.double_softmax"](*study003)
+    items = analysis("003.double_softmax")(*study003)
     table = next(i for i in items if isinstance(i, pd.DataFrame))
     assert list(table.columns) == ["softmax once", "softmax twice"]
     assert table.iloc[0, 0].startswith("88.0 ±") and table.iloc[1, 1].startswith("48.0 ±")

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnistlab.lab import open_study
-from mnistlab.params import ParamsError, load_params, profile_settings, published_path, resolve_runs
-from mnistlab.runner import discover, validate
+from mnistlab.notebook.study import open_study
+from mnistlab.core.errors import ParamsError
+from mnistlab.spec.params import load_params, profile_settings, published_path, resolve_runs
+from mnistlab.pipeline.runner import Job, discover, validate
 
 from .conftest import REPO
 
@@ -98,7 +99,7 @@ def test_cli_refuses_a_bad_file_with_exit_code_2(tmp_path):
     assert result.returncode == 2 and "adamw" in result.stderr
 
 
-@pytest.mark.parametrize("module", ["mnistlab", "mnistlab.queue_bench"])
+@pytest.mark.parametrize("module", ["mnistlab", "mnistlab.pipeline.queue_bench"])
 def test_cli_refuses_no_workers_with_exit_code_2(module):
     command = [sys.executable, "-m", module] + (["report"] if module == "mnistlab" else
                                                ["--executor", "dask"])
@@ -137,8 +138,8 @@ def test_optimizer_options_are_keras_arguments_validated_per_optimizer(tmp_path)
 def test_every_optimizer_option_is_a_keyword_of_its_keras_class():
     import inspect
 
-    from mnistlab.models import OPTIMIZERS
-    from mnistlab.params import OPTIMIZER_SPECS
+    from mnistlab.train.models import OPTIMIZERS
+    from mnistlab.spec.params import OPTIMIZER_SPECS
 
     assert {spec.model_fields["name"].annotation.__args__[0] for spec in OPTIMIZER_SPECS} == set(OPTIMIZERS)
     for spec in OPTIMIZER_SPECS:
@@ -150,8 +151,6 @@ def test_every_optimizer_option_is_a_keyword_of_its_keras_class():
 def test_unknown_kind_analysis_and_a_hessian_too_big_are_refused(tmp_path):
     kind = _edited(tmp_path, lambda raw: raw["configurations"][2].update(kind="cnn"))
     assert "configurations[2].kind" in _error(kind) and "mlp" in _error(kind)
-    analysis = _edited(tmp_path, lambda raw: raw.update(analyses=["000.nope"]))
-    assert "'000.nope'" in _error(analysis) and "000.depth_claim" in _error(analysis)
     hessian = _edited(tmp_path, lambda raw: raw["defaults"].update(probes={"hessian": True}))
     assert "at most 5000 weights" in _error(hessian)
 
@@ -161,9 +160,32 @@ def test_seeds_must_be_valid_numpy_seeds(tmp_path):
     assert "seeds[2]" in _error(_edited(tmp_path, lambda raw: raw.update(seeds=[0, 1, 2**32])))
 
 
-def test_the_training_digest_follows_the_trainers_imports():
-    from mnistlab.cache import code_closure
+def test_analysis_names_are_checked_by_the_pipeline_not_the_schema(tmp_path):
+    """The schema loads no study code; the pipeline's validation resolves the plugins."""
+    path = _edited(tmp_path, lambda raw: raw.update(analyses=["000.nope", "999.x"]))
+    load_params(path)
+    with pytest.raises(ParamsError) as error:
+        validate([Job("", path, Path())])
+    message = str(error.value)
+    assert "key 'analyses'" in message and "'000.nope'" in message
+    assert "000.depth_claim" in message and "no study '999'" in message
 
-    names = {path.name for path in code_closure("training")}
-    assert {"training.py", "models.py", "tasks.py", "probes.py", "data.py"} <= names
-    assert not names & {"plots.py", "report.py", "lab.py", "compare.py"}
+
+def test_the_training_digest_covers_spec_and_train_only(tmp_path, monkeypatch):
+    """A file of ``train`` or ``spec`` changes the key of every run; one of ``core`` or
+    ``present`` (a path constant, a plot) retrains nothing."""
+    import shutil
+
+    import mnistlab
+    from mnistlab.train import code
+
+    copy = tmp_path / "mnistlab"
+    shutil.copytree(Path(mnistlab.__file__).parent, copy,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(code, "PACKAGE_DIR", copy)
+    before = code.training_digest()
+    for layer in ("core", "present", "analysis", "pipeline"):
+        (copy / layer / "paths_moved.py").write_text("X = 1\n")
+    assert code.training_digest() == before
+    (copy / "train" / "models.py").write_text("# edited\n", encoding="utf-8")
+    assert code.training_digest() != before

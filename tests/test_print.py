@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mnistlab.lab import print_parts, wide
-from mnistlab.report import PRINT_CSS, print_document
+from mnistlab.present.tables import print_parts, wide
+from mnistlab.present.report import PRINT_CSS, print_document
 
 GROUPS = ("loss", "loss +/-", "loss +/-%", "accuracy", "accuracy +/-", "accuracy +/-%")
 CONTEXT = ("first layer", "second layer", "third layer", "dropout")

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnistlab.params import mlp_weights
-from mnistlab.probes import HessianSpectrum
-from mnistlab.training import prepare_arrays, train_run
+from mnistlab.spec.params import mlp_weights
+from mnistlab.train.probes import HessianSpectrum
+from mnistlab.train.training import prepare_arrays, train_run
 
 from .test_training import _run
 
@@ -47,7 +47,7 @@ def test_step_gradient_norms_are_the_same_through_plain_fit(tiny):
 
 def test_first_step_gradient_norm_is_the_norm_of_the_first_batch_gradient(tiny):
     """Recomputed by hand: the same initial weights, the first batch of the seed's order."""
-    from mnistlab.training import Trainee, epoch_orders
+    from mnistlab.train.training import Trainee, epoch_orders
 
     run = _probed(grad_norm="step")
     recorded = train_run(run, seed=2, arrays=tiny)["probes"]["grad_norm_step"][0]

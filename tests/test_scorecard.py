@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from mnistlab import scorecard
-from mnistlab.compare import AGREEMENT_COLUMNS
-from mnistlab.index_page import page
-from mnistlab.published import PublishedError, load_published, tolerance_of
-from mnistlab.report import write_index
+from mnistlab.analysis import scorecard
+from mnistlab.analysis.compare import AGREEMENT_COLUMNS
+from mnistlab.present.index_page import page
+from mnistlab.core.errors import PublishedError
+from mnistlab.spec.published import load_published, tolerance_of
+from mnistlab.present.report import write_index
 
 from .conftest import REPO
 

@@ -20,12 +20,12 @@ from urllib.parse import unquote, urlsplit
 import pandas as pd
 import pytest
 
-from mnistlab import scorecard
-from mnistlab.compare import agreement
-from mnistlab.params import load_params, published_path
-from mnistlab.paths import build_dir, study_build_dir
-from mnistlab.published import load_published, tolerance_of
-from mnistlab.report import write_index
+from mnistlab.analysis import scorecard
+from mnistlab.analysis.compare import agreement
+from mnistlab.spec.params import load_params, published_path
+from mnistlab.core.paths import build_dir, study_build_dir
+from mnistlab.spec.published import load_published, tolerance_of
+from mnistlab.present.report import write_index
 
 from .conftest import REPO
 from .test_scorecard import _entry

@@ -13,15 +13,16 @@ import pytest
 import yaml
 from scipy import stats as scipy_stats
 
-from mnistlab.dynamics import (band, layer_slices, near_zero_share, ratio_beyond, weight_pca,
+from mnistlab.analysis.dynamics import (band, layer_slices, near_zero_share, ratio_beyond, weight_pca,
                                weights_without_biases)
-from mnistlab.models import build_model
-from mnistlab.params import ParamsError, load_params, mlp_weights
-from mnistlab.probes import CriticalPoint, minimal_ratio
-from mnistlab.sources import sinc_5pi
-from mnistlab.stats import paired_by_seed, welch_difference
-from mnistlab.tasks import TASKS
-from mnistlab.training import prepare_arrays, train_run
+from mnistlab.train.models import build_model
+from mnistlab.core.errors import ParamsError
+from mnistlab.spec.params import load_params, mlp_weights
+from mnistlab.train.probes import CriticalPoint, minimal_ratio
+from mnistlab.spec.sources import sinc_5pi
+from mnistlab.analysis.stats import paired_by_seed, welch_difference
+from mnistlab.spec.tasks import TASKS
+from mnistlab.train.training import prepare_arrays, train_run
 
 from .conftest import REPO
 

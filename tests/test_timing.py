@@ -10,7 +10,7 @@ import sys
 
 SCRIPT = r"""
 import json, multiprocessing, os, time
-from mnistlab.training import prepare_arrays, train_run
+from mnistlab.train.training import prepare_arrays, train_run
 
 def spin():
     while True:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mnistlab.towers import train_towers
-from mnistlab.training import prepare_arrays, train_run
+from mnistlab.train.towers import train_towers
+from mnistlab.train.training import prepare_arrays, train_run
 
 
 def test_each_tower_reproduces_its_separate_run(mnist_dir):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mnistlab.sweep import run_key
-from mnistlab.training import epoch_orders, prepare_arrays, train_run
+from mnistlab.train.sweep import run_key
+from mnistlab.train.training import epoch_orders, prepare_arrays, train_run
 
 
 def _run(**overrides):

@@ -1,12 +1,13 @@
-"""Paper-specific analyses: one module per study, switched on by the study's params.
+"""Layer 7, ``studies``: paper-specific analyses, one module (or package) per study.
 
-A params file lists ``analyses: ["001.input_scaling", ...]``; each name is registered here by
-the ``analysis`` decorator in that study's own module (``chu_001``, ``rim_shin_000``, ...), and
-the experiment's notebook shows them after its generic sections.  Generic modules never
-name a paper's tables or columns; this package is where such names live.
-
-Study modules import only light modules at import time (the params check runs before any
-kernel and must stay fast); pandas, plots and the like are imported inside the analyses.
+A params file lists ``analyses: ["001.input_scaling", ...]``.  The part before the dot is the
+study's id, registered as an entry point of the group ``mnistlab.studies`` in
+``pyproject.toml`` (``"001" = "mnistlab.studies.chu_001"``), as papermill registers its
+engines; the module's ``ANALYSES`` table maps each full name to its function.  A study module
+is imported only when a notebook shows its analyses or the pipeline validates a params file
+that names them (``mnistlab.notebook.plugins``), so reading the schema never loads a paper's
+code.  Generic modules never name a paper's tables or columns: this package is where such
+names live, and no study imports another.
 """
 
 from __future__ import annotations
@@ -16,21 +17,32 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..lab import Study
+    from mnistlab.notebook.study import Study
 
 Analysis = Callable[["Study", "pd.DataFrame"], list[Any]]
-ANALYSES: dict[str, Analysis] = {}
 
 
-def analysis(name: str) -> Callable[[Analysis], Analysis]:
-    """Register an analysis under ``"<study id>.<name>"``; it returns what to display, in order
-    (Markdown strings, tables, figures)."""
-    def register(function: Analysis) -> Analysis:
-        if name in ANALYSES:
+class Analyses(dict[str, Analysis]):
+    """One study's analyses by full name (``"000.depth_claim"``); ``add`` is the decorator.
+
+    An analysis takes the study and its results frame and returns what to display, in
+    order: Markdown strings, tables, figures."""
+
+    def __init__(self, study_id: str, *parts: "Analyses"):
+        super().__init__()
+        self.study_id = study_id
+        for part in parts:
+            for name, function in part.items():
+                self.add(name)(function)
+
+    def add(self, name: str) -> Callable[[Analysis], Analysis]:
+        if not name.startswith(f"{self.study_id}."):
+            raise ValueError(f"analysis {name!r} of study {self.study_id} must be named "
+                             f"{self.study_id}.<name>")
+        if name in self:
             raise ValueError(f"analysis {name!r} is registered twice")
-        ANALYSES[name] = function
-        return function
-    return register
 
-
-from . import abhinav_002, chu_001, fouchier_yang_004, mchunu_003, rim_shin_000  # noqa: E402,F401  (each registers its analyses)
+        def register(function: Analysis) -> Analysis:
+            self[name] = function
+            return function
+        return register

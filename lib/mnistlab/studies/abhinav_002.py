@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import analysis
+from mnistlab.studies import Analyses
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..lab import Study
+    from mnistlab.notebook.study import Study
+
+
+ANALYSES = Analyses("002")
 
 SHALLOW, DEEP, SIGMOID, TANH_TWIN, AS_WRITTEN = "model1", "model2", "model3", "model3_tanh", "model1_300"
 MNIST_1, MNIST_2, MNIST_3, DYNAMICS = "model1", "model2", "model3", "gd_relu"
@@ -40,7 +43,7 @@ def _log_mse(results: "pd.DataFrame", name: str, metric: str = "test_loss") -> "
 
 def _geometric(values: "pd.Series") -> str:
     """A log10 sample as its geometric mean ×/÷ the 95% CI factor of that mean."""
-    from ..stats import spread
+    from mnistlab.analysis.stats import spread
 
     s = spread(values)
     return f"{10 ** s.mean:.2e} ×/÷ {10 ** s.ci:.2g}" if s.n > 1 else f"{10 ** s.mean:.2e}"
@@ -55,7 +58,7 @@ def _ratio(difference) -> str:
 def _compare_fit(results: "pd.DataFrame", a: str, b: str, paired: bool) -> tuple[str, bool | None]:
     """How ``a``'s test MSE compares with ``b``'s: a sentence and whether ``a`` is
     significantly better (True), worse (False) or neither (None)."""
-    from ..stats import paired_by_seed, welch_difference
+    from mnistlab.analysis.stats import paired_by_seed, welch_difference
 
     la, lb = _log_mse(results, a), _log_mse(results, b)
     difference = paired_by_seed(la, lb) if paired else welch_difference(la, lb)
@@ -70,13 +73,13 @@ def _compare_fit(results: "pd.DataFrame", a: str, b: str, paired: bool) -> tuple
     return f"no significant difference between {label[a]} and {label[b]} ({where}).", None
 
 
-@analysis("002.equal_size")
+@ANALYSES.add("002.equal_size")
 def equal_size(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Does depth fit better at an equal parameter count, and does tanh beat sigmoid?"""
     import pandas as pd
 
-    from ..dynamics import weights_without_biases
-    from ..stats import spread
+    from mnistlab.analysis.dynamics import weights_without_biases
+    from mnistlab.analysis.stats import spread
 
     rows = []
     for name, runs in results.groupby("name", sort=False):
@@ -117,14 +120,14 @@ def equal_size(study: "Study", results: "pd.DataFrame") -> list[Any]:
     ]
 
 
-@analysis("002.fit_claims")
+@ANALYSES.add("002.fit_claims")
 def fit_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """The study's reading of its Figures 1-6: a near-linear Model 1, a loss that 'converges to 0
     very quickly' after ~1,000 iterations, and a gradient norm that goes to zero with it."""
     import numpy as np
     import pandas as pd
 
-    from ..dynamics_plots import probed
+    from mnistlab.present.dynamics_plots import probed
 
     runs = probed(results, "loss_step", "grad_norm_step", "inputs", "targets")
     if not runs:
@@ -181,16 +184,16 @@ def _factor(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-@analysis("002.minimal_ratio")
+@ANALYSES.add("002.minimal_ratio")
 def minimal_ratio(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Figure 14's "minimal ratio" at points of near-zero gradient, beside the share of flat
     directions and the signs of the curved ones, which decide what the ratio can mean."""
     import numpy as np
     import pandas as pd
 
-    from ..dynamics import near_zero_share, ratio_beyond
-    from ..dynamics_plots import probed
-    from ..stats import spearman, spread
+    from mnistlab.analysis.dynamics import near_zero_share, ratio_beyond
+    from mnistlab.present.dynamics_plots import probed
+    from mnistlab.analysis.stats import spearman, spread
 
     runs = probed(results, "critical_eigenvalues", "critical_grad_norm", "minimal_ratio")
     if not runs:
@@ -262,15 +265,15 @@ def _final(results: "pd.DataFrame", name: str, key: str) -> "pd.Series":
     return runs.set_index("seed")["history"].map(lambda h: h[key][-1])
 
 
-@analysis("002.model_pairs")
+@ANALYSES.add("002.model_pairs")
 def model_pairs(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Figures 7-10: Model 1 against Model 2 and against Model 3, loss and accuracy by epoch,
     and the study's reading of them (Model 1 beats 2 but 2 is catching up; 3 beats 1)."""
     import numpy as np
     import pandas as pd
 
-    from ..dynamics_plots import epoch_curves
-    from ..stats import spread, welch_difference
+    from mnistlab.present.dynamics_plots import epoch_curves
+    from mnistlab.analysis.stats import spread, welch_difference
 
     items: list[Any] = ["### Figures 7–10: Model 1 against Models 2 and 3",
                         "Loss and accuracy over each epoch's training batches, as the study "
@@ -322,15 +325,15 @@ def model_pairs(study: "Study", results: "pd.DataFrame") -> list[Any]:
     return items
 
 
-@analysis("002.dynamics")
+@ANALYSES.add("002.dynamics")
 def dynamics(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Figures 11-13 in numbers: where the weight paths go, and whether the gradient norm
     goes to zero with the loss as the study says."""
     import numpy as np
     import pandas as pd
 
-    from ..dynamics_plots import probed
-    from ..stats import spearman, spread
+    from mnistlab.present.dynamics_plots import probed
+    from mnistlab.analysis.stats import spearman, spread
 
     runs = [(row, a) for row, a in probed(results, "grad_norm_step", "loss_step", "weights")
             if row["name"] == DYNAMICS]

@@ -9,23 +9,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..markup import text
-from . import analysis
+from mnistlab.core.markup import text
+from mnistlab.studies import Analyses
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..lab import Study
+    from mnistlab.notebook.study import Study
+
+
+ANALYSES = Analyses("001")
 
 CATEGORICAL, SPARSE = "figure4", "figure5"
 LOSS_TOLERANCE, ACCURACY_TOLERANCE = 0.5, 0.03  # relative loss gap, absolute accuracy gap
 
 
-@analysis("001.input_scaling")
+@ANALYSES.add("001.input_scaling")
 def input_scaling(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Which input-scaling hypothesis reproduces the basic model's published pair?"""
-    from .. import style
-    from ..stats import summarise
+    from mnistlab.present import style
+    from mnistlab.analysis.stats import summarise
 
     basic = results[results["group"].isin(["basic", "ablation"])]
     summary = summarise(basic, ["label"], ["test_loss", "test_accuracy"])
@@ -62,14 +65,14 @@ def _scaling_verdict(row: "pd.Series", target: "pd.Series") -> str:
             f"within {ACCURACY_TOLERANCE}).")
 
 
-@analysis("001.loss_pairing")
+@ANALYSES.add("001.loss_pairing")
 def loss_pairing(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Is sparse categorical cross-entropy really better? Each Figure 5 run against its
     Figure 4 twin: same seed, so same initial weights, data order and dropout masks."""
     import pandas as pd
 
-    from .. import style
-    from ..stats import paired_difference
+    from mnistlab.present import style
+    from mnistlab.analysis.stats import paired_difference
 
     accuracy = paired_difference(results, "group", SPARSE, CATEGORICAL, "test_accuracy")
     loss = paired_difference(results, "group", SPARSE, CATEGORICAL, "test_loss")

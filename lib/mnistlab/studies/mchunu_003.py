@@ -14,12 +14,15 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import analysis
+from mnistlab.studies import Analyses
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..lab import Study
+    from mnistlab.notebook.study import Study
+
+
+ANALYSES = Analyses("003")
 
 SLIGHTLY = 5.0  # percentage points: our reading of "slightly less than" / "a little bit above"
 
@@ -73,7 +76,7 @@ def judge(values: Any, low: float, high: float) -> dict[str, Any]:
     import numpy as np
     from scipy import stats as st
 
-    from ..stats import spread
+    from mnistlab.analysis.stats import spread
 
     data = np.asarray(values, dtype=float)
     s = spread(data)
@@ -95,19 +98,19 @@ def judge(values: Any, low: float, high: float) -> dict[str, Any]:
 
 def _accuracy_by_section(study: "Study", results: "pd.DataFrame", table: str) -> "pd.DataFrame":
     """Test accuracy (%) per seed (columns) for each published section (rows)."""
-    from ..compare import compared_runs
+    from mnistlab.analysis.compare import compared_runs
 
     runs = compared_runs(results, study.published[table])
     return runs.pivot_table(index="row", columns="seed", values="test_accuracy") * 100
 
 
-@analysis("003.claims")
+@ANALYSES.add("003.claims")
 def claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Each statement of the text and abstract, judged under each reading of the code: the
     bound it names (the qualitative result), and the sentence as we read it in full."""
     import pandas as pd
 
-    from ..stats import spread
+    from mnistlab.analysis.stats import spread
 
     rows, bounds, full = [], {}, {}
     for table, spec in study.published.items():
@@ -196,9 +199,9 @@ def gradient_ratio(study: "Study", seed: int = 0, rows: int = 2048) -> dict[str,
     import keras
     import tensorflow as tf
 
-    from ..models import build_model
-    from ..params import resolve_runs
-    from ..training import prepare_arrays
+    from mnistlab.train.models import build_model
+    from mnistlab.spec.params import resolve_runs
+    from mnistlab.train.training import prepare_arrays
 
     run = next(r for r in resolve_runs(study.params) if r["name"] == FACTORIAL[("pytorch", "once")])
     arrays = prepare_arrays(run["task"], run["train_inputs"], run["test_inputs"],
@@ -220,14 +223,14 @@ def gradient_ratio(study: "Study", seed: int = 0, rows: int = 2048) -> dict[str,
     return {shape: norms["twice"][shape] / norms["once"][shape] for shape in norms["once"]}
 
 
-@analysis("003.double_softmax")
+@ANALYSES.add("003.double_softmax")
 def double_softmax(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Why softmax twice keeps SGD slow: the loss floor and the shrunken gradient, measured;
     and whether PyTorch's initial weights matter beside it (section 3.1, 2 × 2)."""
     import numpy as np
     import pandas as pd
 
-    from ..stats import spread
+    from mnistlab.analysis.stats import spread
 
     floor, start = math.log(1 + 9 / math.e), math.log(10)
     ratios = gradient_ratio(study)
@@ -293,7 +296,7 @@ def double_softmax(study: "Study", results: "pd.DataFrame") -> list[Any]:
 
 
 def _mean_ci(values: Any) -> str:
-    from ..stats import spread
+    from mnistlab.analysis.stats import spread
 
     if values is None:
         return "–"

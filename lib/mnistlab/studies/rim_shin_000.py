@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import analysis
+from mnistlab.studies import Analyses
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..lab import Study
+    from mnistlab.notebook.study import Study
 
 
-@analysis("000.depth_claim")
+ANALYSES = Analyses("000")
+
+
+@ANALYSES.add("000.depth_claim")
 def depth_claim(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """"An increase in the number of hidden layers does not always guarantee an improvement in
     performance": supported when no deeper network beats a shallower one significantly, i.e.
     test accuracy does not rise significantly with depth."""
-    from ..stats import spearman, summarise
+    from mnistlab.analysis.stats import spearman, summarise
 
     runs = results.assign(hidden_layers=results["hidden"].map(len))
     rho, p_value = spearman(runs["hidden_layers"], runs["test_accuracy"])
@@ -36,13 +39,13 @@ def depth_claim(study: "Study", results: "pd.DataFrame") -> list[Any]:
     ]
 
 
-@analysis("000.time_trend")
+@ANALYSES.add("000.time_trend")
 def time_trend(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Table 1's training times against ours: both trends with depth, each worded by its test.
 
     Ours is CPU time (robust to other work on the machine); the published one is wall time
     on an unnamed machine, so only the direction and strength of the trend compare."""
-    from ..conclusions import trend
+    from mnistlab.present.conclusions import trend
 
     published = study.published["table1"].frame
     runs = results.assign(hidden_layers=results["hidden"].map(len))

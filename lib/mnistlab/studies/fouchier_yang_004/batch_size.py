@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import analysis
+from mnistlab.studies import Analyses
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ...lab import Study
+    from mnistlab.notebook.study import Study
+
+
+ANALYSES = Analyses("004")
 
 ALPHA = 0.05
 DIVERGING_PANELS = 5      # Figures 2(a), (c), (e), (g), (i): the five smallest batch sizes
@@ -27,10 +30,10 @@ PUBLISHED_TABLE = "figure2m"
 PER_100 = 100 * 100       # slope per epoch of a fraction -> percentage points per 100 epochs
 
 
-@analysis("004.figure2_claims")
+@ANALYSES.add("004.figure2_claims")
 def figure2_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Every claim of Section V.A against our runs: one table row per claim, then details."""
-    from ... import curves
+    from mnistlab.analysis import curves
 
     if "val_loss_roughness" not in results:
         rows = curves.training_rows(study.settings, study.params.data.validation_split)
@@ -78,7 +81,7 @@ def _html_table(frame: "pd.DataFrame") -> Any:
 
 
 def _by_batch(results: "pd.DataFrame", metric: str) -> "pd.DataFrame":
-    from ...stats import summarise
+    from mnistlab.analysis.stats import summarise
 
     return summarise(results, ["batch_size"], [metric]).sort_values("batch_size") \
         .set_index("batch_size")
@@ -94,7 +97,7 @@ def _pm(mean: float, ci: float, digits: int, scale: float = 1.0) -> str:
 
 def _trend(results: "pd.DataFrame", metric: str, sign: int) -> tuple[bool, str]:
     """Whether ``metric`` moves with batch size in the direction ``sign``, and the statistic."""
-    from ...stats import spearman
+    from mnistlab.analysis.stats import spearman
 
     if results[metric].nunique() < 2:
         return False, f"no trend: the same value in all {len(results)} runs"
@@ -155,7 +158,7 @@ def _quick_accuracy(results: "pd.DataFrame") -> dict[str, str]:
 
 
 def _largest_ends_near(study: "Study", results: "pd.DataFrame") -> dict[str, str]:
-    from ...compare import agreement
+    from mnistlab.analysis.compare import agreement
 
     largest = int(results["batch_size"].max())
     claim = (f"The final accuracy with batch size {largest:,} (the whole training split) is "
@@ -184,8 +187,8 @@ def _largest_ends_near(study: "Study", results: "pd.DataFrame") -> dict[str, str
 
 
 def _largest_not_converged(results: "pd.DataFrame") -> dict[str, str]:
-    from ...curves import LAST
-    from ...stats import spread
+    from mnistlab.analysis.curves import LAST
+    from mnistlab.analysis.stats import spread
 
     largest = results[results["batch_size"] == results["batch_size"].max()]
     last = largest["best_val_epoch"] == largest["epochs_run"]
@@ -261,7 +264,7 @@ def _smoother(results: "pd.DataFrame") -> dict[str, str]:
 
 
 def _test_like_validation(results: "pd.DataFrame") -> dict[str, str]:
-    from ...stats import spearman
+    from mnistlab.analysis.stats import spearman
 
     rho_acc, p_acc = spearman(results["val_accuracy"], results["test_accuracy"])
     rho_loss, p_loss = spearman(results["val_loss"], results["test_loss"])
@@ -279,7 +282,7 @@ def _test_like_validation(results: "pd.DataFrame") -> dict[str, str]:
 
 
 def _recommendation(results: "pd.DataFrame") -> dict[str, str]:
-    from ...stats import spread
+    from mnistlab.analysis.stats import spread
 
     means = results.groupby("batch_size")["val_loss"].mean().sort_index()
     best, smallest, largest = means.idxmin(), means.index[0], means.index[-1]

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import analysis
+from mnistlab.studies import Analyses
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from ...lab import Study
+    from mnistlab.notebook.study import Study
+
+
+ANALYSES = Analyses("004")
 
 TABLE1, TABLE2, BEST = "Table I", "Table II", "best network"
 PUBLISHED_ROWS = {TABLE1: ("table1", "activation_function"), TABLE2: ("table2", "neuron_numbers")}
@@ -47,7 +50,7 @@ def _versus(runs: "pd.DataFrame", reference: str, metric: str) -> "pd.DataFrame"
     p-value of the whole family of pairs."""
     import pandas as pd
 
-    from ...stats import pairwise_differences
+    from mnistlab.analysis.stats import pairwise_differences
 
     pairs = pairwise_differences(runs, "name", metric)
     rows = []
@@ -61,14 +64,14 @@ def _versus(runs: "pd.DataFrame", reference: str, metric: str) -> "pd.DataFrame"
     return pd.DataFrame(rows)
 
 
-@analysis("004.activation_claims")
+@ANALYSES.add("004.activation_claims")
 def activation_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """"The network using relu activation function has the highest accuracy on the test set"
     (Table I), and "sigmoid has the most smooth [loss] curve, tanh has the median, while relu
     has the least smooth" (Figure 3): both tested on the seed-paired runs."""
     import pandas as pd
 
-    from ...stats import pairwise_differences, spread
+    from mnistlab.analysis.stats import pairwise_differences, spread
 
     runs = results[results["group"] == TABLE1]
     if runs.empty:
@@ -93,7 +96,7 @@ def activation_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
         f"(95% CI, {row['seeds']} seeds; Holm p = {row['p_holm']:.2g})"
         for _, row in versus.iterrows())
 
-    from ...curves import roughness
+    from mnistlab.analysis.curves import roughness
 
     rough = runs.assign(roughness=runs["history"].map(lambda h: roughness(h["val_loss"], TAIL)))
     table = pd.DataFrame([{"activation": name, **_mean_ci(group["roughness"], spread)}
@@ -154,12 +157,12 @@ def _span(study: "Study", table: str) -> str:
     return f"{frame['accuracy'].max() - frame['accuracy'].min():.2f}"
 
 
-@analysis("004.width_claims")
+@ANALYSES.add("004.width_claims")
 def width_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """"The more the neurons, the slightly higher the accuracy value, at 0.1%", "the more the
     neurons, the slower the training" (Table II, Figure 4), the 64-unit network that Tables I
     and II print twice, and the best multiclass network of Section V.C."""
-    from ...stats import spearman, spread
+    from mnistlab.analysis.stats import spearman, spread
 
     runs = results[results["group"] == TABLE2]
     if runs.empty:
@@ -206,8 +209,8 @@ def _printed_twice(study: "Study", runs: "pd.DataFrame") -> list[str]:
     import numpy as np
     from scipy import stats
 
-    from ...paths import project_root
-    from ...published import load_published
+    from mnistlab.core.paths import project_root
+    from mnistlab.spec.published import load_published
 
     other = study.params_path.parent.parent / "published" / ACTIVATION_PUBLISHED
     if not other.is_file():
@@ -268,7 +271,7 @@ def _best_network(study: "Study", results: "pd.DataFrame") -> list[str]:
     ]
 
 
-@analysis("004.hidden_layer_curves")
+@ANALYSES.add("004.hidden_layer_curves")
 def hidden_layer_curves(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Figures 3 and 4 in numbers: "all of them have almost the same accuracy on the validation
     set at around 99.75%", and "the loss all increased as the epoch number increased ... but the
@@ -276,7 +279,7 @@ def hidden_layer_curves(study: "Study", results: "pd.DataFrame") -> list[Any]:
     import numpy as np
     import pandas as pd
 
-    from ...stats import spread
+    from mnistlab.analysis.stats import spread
 
     runs = results[results["group"].isin([TABLE1, TABLE2])]
     if runs.empty or "val_loss" not in runs["history"].iloc[0]:
@@ -342,7 +345,7 @@ def _loss_levels(study: "Study", runs: "pd.DataFrame") -> list[Any]:
     import numpy as np
     import pandas as pd
 
-    from ...stats import spread
+    from mnistlab.analysis.stats import spread
 
     rows = []
     for (group, name), part in runs.groupby(["group", "name"], sort=False):

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import analysis
+from mnistlab.studies import Analyses
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ...lab import Study
+    from mnistlab.notebook.study import Study
+
+
+ANALYSES = Analyses("004")
 
 ACCURACY, LOSS = "accuracy", "loss"            # Table III's compared columns
 ONE_LENGTH = 5                                  # epochs: implied lengths this close are "one"
@@ -39,7 +42,7 @@ def _cell(row: "pd.Series") -> str:
     return f"{row['mean']:.{digits}f}{ci} {mark}"
 
 
-@analysis("004.readings")
+@ANALYSES.add("004.readings")
 def readings(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Per Table III row and reading: our accuracy and loss with ✓ when the published value
     is inside the 95% prediction interval for a single run, then which readings reproduce
@@ -110,7 +113,7 @@ def crossings(values: "pd.Series", target: float) -> list[int]:
             if side[i] == 0 or (i > 0 and side[i] != side[i - 1])]
 
 
-@analysis("004.epochs")
+@ANALYSES.add("004.epochs")
 def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """How many epochs would each row need? The epochs at which our mean validation curve
     reaches the published test accuracy and loss, per reading, beside the test − validation
@@ -118,8 +121,8 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
     import numpy as np
     import pandas as pd
 
-    from ...compare import compared_runs
-    from ...stats import spread
+    from mnistlab.analysis.compare import compared_runs
+    from mnistlab.analysis.stats import spread
 
     mean = mean_curves(study, results)
     if mean.empty:
@@ -194,15 +197,15 @@ def _epochs(at: list[int], curve: "pd.Series", target: float) -> str:
     return f"never: {side} throughout (last {curve.iloc[-1]:.3g})"
 
 
-@analysis("004.adamax_loss")
+@ANALYSES.add("004.adamax_loss")
 def adamax_loss(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Adamax prints a lower loss (0.08) at a lower accuracy (96.86) than adam (0.20, 96.91).
     Paired by seed, per reading with both: adamax − adam in test accuracy and loss, and each
     one's validation-loss minimum, to show whether over-training adam explains it."""
     import pandas as pd
 
-    from ...compare import compared_runs
-    from ...stats import paired_difference, spread
+    from mnistlab.analysis.compare import compared_runs
+    from mnistlab.analysis.stats import paired_difference, spread
 
     rows, notes = [], []
     for name in _readings(study):

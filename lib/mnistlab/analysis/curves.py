@@ -1,0 +1,161 @@
+"""Statistics of learning curves: where each run's curves end, where they were best, how
+many optimizer updates they took and how rough they are.
+
+An experiment that changes *how* a model is updated (the batch size, say) is judged by its
+curves more than by its final scores, and a claim such as "the curves are smoother" needs a
+number, not a look at a figure.  ``with_statistics`` adds one column per statistic to the
+results frame (one row per run), so the tables, the figures and the study's claims all read
+the same numbers.  Nothing here names a study.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from mnistlab.analysis.stats import summarise
+
+TAIL = 0.5  # the later part of training over which roughness and drifts are measured
+LAST = 0.1  # the last part of training over which "still improving" is measured
+
+
+def training_rows(settings: dict[str, Any], validation_split: float) -> int:
+    """How many images a run trained on: the profile's subset (or all of MNIST's training
+    set) less the validation rows, cut as ``prepare_arrays`` and Keras cut them."""
+    total = settings.get("train_samples")
+    if total is None:
+        from mnistlab.spec.data import load_mnist
+
+        total = len(load_mnist().y_train)
+    return int(total * (1 - validation_split))
+
+
+def tail(values: Sequence[float], fraction: float = TAIL) -> np.ndarray:
+    """The last ``fraction`` of a curve (at least three epochs when there are three)."""
+    data = np.asarray(values, dtype=float)
+    keep = max(3, math.ceil(len(data) * fraction))
+    return data[-keep:]
+
+
+def roughness(values: Sequence[float], fraction: float = TAIL) -> float:
+    """Mean |x[t+1] − 2·x[t] + x[t−1]| over the last ``fraction`` of the epochs.
+
+    Why the second difference: a curve that still falls steadily has large epoch-to-epoch
+    changes yet is smooth; the second difference is near zero for any straight or gently
+    bending stretch and large for a zig-zag.  Measured late in training, where the early
+    steep bend of slowly trained runs is over.  NaN for fewer than three epochs.
+    """
+    part = tail(values, fraction)
+    return float(np.mean(np.abs(np.diff(part, 2)))) if len(part) >= 3 else float("nan")
+
+
+def reversals(values: Sequence[float]) -> float:
+    """Fraction of epochs at which the curve turns (rise after a fall or the reverse).
+
+    Scale-free: about 2/3 for noise around a level, 0 for a monotone curve, one turn for
+    a curve that falls and then rises.
+    """
+    steps = np.sign(np.diff(np.asarray(values, dtype=float)))
+    steps = steps[steps != 0]
+    return float(np.mean(steps[1:] != steps[:-1])) if len(steps) >= 2 else float("nan")
+
+
+def slope(values: Sequence[float], fraction: float = TAIL) -> float:
+    """Least-squares change per epoch over the last ``fraction`` of the epochs."""
+    part = tail(values, fraction)
+    if len(part) < 2:
+        return float("nan")
+    return float(np.polyfit(np.arange(len(part)), part, 1)[0])
+
+
+def last_change(values: Sequence[float], fraction: float = LAST) -> float:
+    """Relative change over the last ``fraction`` of the epochs (at least one epoch):
+    negative while a loss is still falling at the end."""
+    data = np.asarray(values, dtype=float)
+    if len(data) < 2:
+        return float("nan")
+    back = min(len(data) - 1, max(1, round(len(data) * fraction)))
+    return float(data[-1] / data[-1 - back] - 1)
+
+
+def run_statistics(history: dict[str, list[float]], batch_size: int, rows: int
+                   ) -> dict[str, float]:
+    """Every statistic of one run's epoch logs (which must hold validation curves)."""
+    missing = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k not in history]
+    if missing:
+        raise ValueError(f"curve statistics need the epoch logs {missing}: set "
+                         "data.validation_split > 0 in the params file")
+    val_loss = np.asarray(history["val_loss"], dtype=float)
+    steps = math.ceil(rows / batch_size)
+    best = int(np.nanargmin(val_loss)) + 1 if np.isfinite(val_loss).any() else len(val_loss)
+    gap = np.asarray(history["accuracy"]) - np.asarray(history["val_accuracy"])
+    return {
+        "val_loss": float(val_loss[-1]),
+        "val_accuracy": float(history["val_accuracy"][-1]),
+        "first_val_accuracy": float(history["val_accuracy"][0]),
+        "best_val_epoch": best,
+        "steps_per_epoch": steps,
+        "updates": steps * len(val_loss),
+        "updates_to_best": steps * best,
+        "val_loss_roughness": roughness(val_loss),
+        "val_accuracy_roughness": roughness(history["val_accuracy"]),
+        "val_loss_reversals": reversals(val_loss),
+        "gap_slope": slope(gap),
+        "val_accuracy_slope": slope(history["val_accuracy"]),
+        "val_loss_last_change": last_change(val_loss),
+    }
+
+
+def with_statistics(results: pd.DataFrame, rows: int) -> pd.DataFrame:
+    """``results`` with one more column per statistic of ``run_statistics``; ``rows`` is the
+    number of training images (``training_rows``), which sets the updates per epoch."""
+    extra = pd.DataFrame([run_statistics(r["history"], int(r["batch_size"]), rows)
+                          for _, r in results.iterrows()], index=results.index)
+    out = pd.concat([results.drop(columns=extra.columns, errors="ignore"), extra], axis=1)
+    out.attrs.update(results.attrs)  # where the runs live: the scorecard's agreement goes there
+    return out
+
+
+def _mean_ci(mean: float, ci: float, digits: int, scale: float = 1.0) -> str:
+    if not np.isfinite(mean):
+        return "–"
+    if not np.isfinite(ci):
+        return f"{mean * scale:.{digits}f}"
+    return f"{mean * scale:.{digits}f} ± {ci * scale:.{digits}f}"
+
+
+# (row heading, statistic, digits, scale): what the per-value table shows, in order.
+TABLE_COLUMNS = (
+    ("val accuracy (%)", "val_accuracy", 2, 100.0),
+    ("val loss", "val_loss", 4, 1.0),
+    ("test accuracy (%)", "test_accuracy", 2, 100.0),
+    ("test loss", "test_loss", 4, 1.0),
+    ("epoch of best val loss", "best_val_epoch", 1, 1.0),
+    ("val-loss roughness (×10⁻³)", "val_loss_roughness", 2, 1e3),
+    ("val-loss turns (%)", "val_loss_reversals", 0, 100.0),
+    ("wall time (s)", "train_time_s", 1, 1.0),
+)
+
+
+def table(results: pd.DataFrame, by: str) -> pd.DataFrame:
+    """One column per value of ``by`` (in the params' order), one row per statistic: seeds,
+    optimizer updates per run, mean ± 95% CI over seeds of every statistic of
+    ``TABLE_COLUMNS``, and updates per second of wall time.  ``results`` must come from
+    ``with_statistics``.  Values run across so that seven batch sizes fit a portrait page."""
+    metrics = [statistic for _, statistic, _, _ in TABLE_COLUMNS]
+    runs = results.assign(updates_per_s=results["updates"] / results["train_time_s"])
+    summary = summarise(runs, [by], metrics + ["updates_per_s"]).set_index(by)
+    updates = runs.groupby(by, sort=False)["updates"].agg(["min", "max"]).loc[summary.index]
+    out = {"seeds": [str(n) for n in summary["seeds"]],
+           "updates per run": [f"{lo:,}" if lo == hi else f"{lo:,}–{hi:,}"
+                               for lo, hi in zip(updates["min"], updates["max"])]}
+    for heading, statistic, digits, scale in TABLE_COLUMNS:
+        out[heading] = [_mean_ci(m, c, digits, scale) for m, c in
+                        zip(summary[f"{statistic}_mean"], summary[f"{statistic}_ci"])]
+    out["updates per s of wall time"] = [f"{m:,.0f}" for m in summary["updates_per_s_mean"]]
+    frame = pd.DataFrame(out, index=summary.index).T
+    frame.columns.name = by.replace("_", " ")
+    return frame

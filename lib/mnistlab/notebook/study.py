@@ -1,0 +1,348 @@
+"""What a notebook calls: open a study, show its settings, train it, compare it, describe the
+machine.
+
+Keeps notebooks thin: each cell is one call whose result is a table or a figure.  Nothing
+here names a paper: the published tables, how they join our runs, and the study-specific
+analyses all come from the study's params and published files.  Every string that comes
+from those files is HTML-escaped before it reaches a report.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML
+
+from mnistlab.analysis import compare
+from mnistlab.present import conclusions, plots, style, tables
+from mnistlab.core import markup
+from mnistlab.core.paths import notebooks_dir
+from mnistlab.spec.params import (Params, ProfileName, assumption_table, load_params, profile_settings,
+                     published_path, resolve_runs)
+from mnistlab.spec.published import UNIT_SCALE, PublishedTable, load_published
+from mnistlab.analysis.scorecard import agreement_record
+from mnistlab.notebook import plugins
+from mnistlab.train.sweep import run_sweep
+from mnistlab.spec.tasks import TASKS
+
+PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "seaborn", "papermill", "nbconvert", "jupytext")
+
+
+@dataclass
+class Study:
+    params: Params
+    params_path: Path
+    profile: ProfileName
+    published: dict[str, PublishedTable]
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def seeds(self) -> list[int]:
+        return self.settings["seeds"]
+
+    def banner(self) -> str:
+        """Markdown heading that says loudly which profile produced the numbers."""
+        s = self.params.study
+        lines = [f"**Study {s.id}:** *{_text(s.title)}*, {_text(', '.join(s.authors))} "
+                 f"({markup.code(s.seed_file)}).  ",
+                 f"**Profile: `{self.profile}`**, seeds {self.seeds}."]
+        if self.profile == "quick":
+            lines.append(
+                f"\n> ⚠️ **QUICK PREVIEW PROFILE — NOT A REPRODUCTION.** Trained on the first "
+                f"{self.settings['train_samples']} training images for at most "
+                f"{self.settings['max_epochs']} epoch(s) and tested on {self.settings['test_samples']} "
+                "test images. Numbers will differ from the published ones; run the `full` profile "
+                "(`make report`) to reproduce the study.")
+        return "\n".join(lines)
+
+    def configurations(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Settings shared by every model, and one row per model for the settings that vary."""
+        table = self._all_settings()
+        if (table["description"] == table.index).all():
+            table = table.drop(columns="description")
+        shared = [c for c in table.columns if table[c].nunique() == 1]
+        return table[shared].iloc[[0]].T.set_axis(["value"], axis=1), table.drop(columns=shared)
+
+    def _all_settings(self) -> pd.DataFrame:
+        rows = []
+        for run in resolve_runs(self.params):
+            rows.append({
+                "name": run["name"], "description": run["label"], "group": run["group"],
+                "kind": run["kind"], "task": run["task"],
+                "hidden layers": _layers(run["hidden"]),
+                "activation": ", ".join(sorted(set(run["activation"]))) or "–",
+                "dropout": run["dropout"], "loss": run["loss"],
+                "optimizer": _optimizer(run["optimizer"]),
+                "batch": run["batch_size"], "epochs (max)": run["epochs"],
+                "early stopping": _early_stopping(run.get("early_stopping")),
+                "inputs train/test": f"{run['train_inputs']}/{run['test_inputs']}",
+                "probes": _probes(run.get("probes")),
+                "passes per epoch": run.get("passes_per_epoch"),
+                "kernel initializer": _optimizer(run["kernel_initializer"])
+                if run.get("kernel_initializer") else None,
+                "initial weights": run.get("init", "keras"),
+                "output": TASKS[run["task"]].output_activation
+                + (", then softmax again" if run.get("extra_softmax") else ""),
+            })
+        return pd.DataFrame(rows).set_index("name").dropna(axis=1, how="all")
+
+    def show_settings(self) -> None:
+        """Display the shared and varying settings, the assumptions and the reading notes."""
+        from IPython.display import Markdown, display
+
+        shared, varying = self.configurations()
+        display(Markdown("**Shared by every model**"), shared)
+        display(Markdown("**What varies**"), varying)
+        display(Markdown("**Assumptions** (settings the study leaves unstated)\n\n" + self.assumptions()))
+        display(Markdown("**Notes on reading the study**\n\n" + self.notes()))
+
+    def assumptions(self) -> str:
+        """Markdown list of every setting the study left unstated, the value chosen and why."""
+        rows = assumption_table(self.params, self.params_path)
+        return "\n".join(f"- {markup.code(row['setting'])} = {markup.code(self._profile_value(row))}: "
+                         f"{_text(row['why'])}" for row in rows) or "- none"
+
+    def _profile_value(self, row: dict[str, str]) -> str:
+        """The value this profile ran with: a quick preview's seeds are not the study's."""
+        if row["setting"] == "seeds" and self.profile != "full":
+            return f"{self.seeds} in this {self.profile} preview; {row['value']} in the full profile"
+        return row["value"]
+
+    def notes(self) -> str:
+        """Markdown list of how we read the study where its text is ambiguous."""
+        return "\n".join(f"- {_text(note)}" for note in self.params.notes) or "- none"
+
+    def run(self, results_dir: str | Path | None = None) -> pd.DataFrame:
+        """Train every configuration × seed (cached per run) and return one row per run.
+
+        The per-epoch progress lines give way, once training is over, to one line saying
+        what ran, so a report records that instead of a wall of progress."""
+        from IPython.display import Markdown, clear_output, display
+
+        started = time.perf_counter()
+        results = run_sweep(self.params, self.params_path, self.profile, results_dir or None)
+        clear_output()
+        cached = int(results.attrs.get("cached_runs", 0))
+        display(Markdown(
+            f"{len(results)} runs ({results['name'].nunique()} configurations × "
+            f"{len(self.seeds)} seeds): {len(results) - cached} trained here, {cached} read from "
+            f"the cache, in {time.perf_counter() - started:.0f} s. Training CPU time of all runs: "
+            f"{results['train_cpu_s'].sum():,.0f} s."))
+        return results
+
+    def agreement(self, results: pd.DataFrame) -> pd.DataFrame:
+        """Every published number of every table against our runs (``compare.agreement``).
+
+        The frame is also recorded as this cell's output data (``scorecard.agreement_record``,
+        left out of reports), from which the pipeline builds the index's scorecard: the
+        report and the scorecard show the same numbers, and the notebook writes no file.
+        """
+        from IPython.display import display
+
+        frames = [compare.agreement(results, table) for table in self.published.values()
+                  if table.compare is not None]
+        frame = pd.concat(frames, ignore_index=True) if frames else \
+            compare.agreement(results, PublishedTable("none", "", pd.DataFrame()))
+        display(agreement_record(frame), raw=True)
+        return frame
+
+    def show_tables(self, agreement: pd.DataFrame) -> None:
+        """Each published table in the study's layout, published beside measured."""
+        from IPython.display import Markdown, display
+
+        if agreement.empty:
+            display(Markdown("This study has no published tables to compare against."))
+            return
+        display(Markdown(tables.LEGEND))
+        for name, table in self.published.items():
+            if table.compare is None:
+                continue
+            frame = tables.side_by_side(agreement[agreement["table"] == name], table)
+            caption = f"<em>{_text(table.caption)}</em>"
+            if table.notes:
+                caption += f"<br><small>{_text(table.notes)}</small>"
+            display(HTML(f"<p>{caption}</p>"))
+            display(tables.wide(frame) if len(table.compare.columns) > 3 else frame)
+
+    def show_lines(self, agreement: pd.DataFrame, xlabel: str) -> None:
+        """One figure per published table whose rows are an ordered factor (depth, width...)."""
+        for name in dict.fromkeys(agreement["table"]):
+            if agreement.loc[agreement["table"] == name, "row"].nunique() < 2:
+                continue  # one row is a number, not a line: its table shows it
+            title = self.published[name].title.replace("$", r"\$")  # no mathtext
+            plots.agreement_lines(agreement, name, xlabel, title=title)
+
+    def show_dots(self, agreement: pd.DataFrame, metrics: list[str]) -> None:
+        """Per measured metric, every multi-row published table's values as dodged dots."""
+        values = agreement[agreement["reference"].isna()]
+        for metric in metrics:
+            part = values[values["metric"] == metric]
+            tables = [t for t, rows in part.groupby("table", sort=False)
+                      if rows["row"].nunique() > 2]
+            if tables:
+                column = part[part["table"] == tables[0]]["column"].iloc[0]
+                plots.agreement_dots(part, column, tables,
+                                     title=f"{style.label(metric)}: published and measured",
+                                     names={t: self.published[t].title for t in tables})
+
+    def conclusion(self, agreement: pd.DataFrame) -> "Markdown":
+        from IPython.display import Markdown
+
+        titles = {name: table.title for name, table in self.published.items()}
+        return Markdown(conclusions.agreement(agreement, titles))
+
+    def show_analyses(self, results: pd.DataFrame) -> None:
+        """The study's own analyses (``mnistlab.studies``), as its params switch them on."""
+        from IPython.display import Markdown, display
+
+        if not self.params.analyses:
+            display(Markdown("This study asks for no analyses of its own."))
+        for name in self.params.analyses:
+            for item in plugins.analysis(name)(self, results):
+                display(Markdown(item) if isinstance(item, str) else item)
+
+    def curves(self, results: pd.DataFrame, metrics: list[str]
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per-epoch values of ``metrics`` for every run a published table is compared with,
+        and the published values they should reach.
+
+        One panel per published row key; the table's name is the line (tables that set the
+        same published rows beside different readings share a panel).  Validation values
+        when the runs have them, else training values.  Published values are converted to
+        the curves' units (a percentage becomes a fraction).
+        """
+        rows, marks = [], []
+        for name, table in self.published.items():
+            if table.compare is None:
+                continue
+            for _, run in compare.compared_runs(results, table).iterrows():
+                for metric in metrics:
+                    key = f"val_{metric}" if f"val_{metric}" in run["history"] else metric
+                    source = "validation" if key != metric else "training"
+                    rows += [{"panel": run["row"], "hue": name.replace("_", " "),
+                              "seed": run["seed"], "epoch": epoch, "metric": metric,
+                              "source": source, "value": value}
+                             for epoch, value in enumerate(run["history"].get(key, []), 1)]
+            keys = table.frame[table.compare.key].astype(str)
+            columns = {name: column for name, column in table.compare.columns.items()
+                       if column.versus is None and column.metric.startswith("test_")
+                       and column.metric.removeprefix("test_") in metrics}
+            for column_name, column in columns.items():
+                metric = column.metric.removeprefix("test_")
+                alone = [c.metric for c in columns.values()].count(column.metric) == 1
+                label = "published test value" if alone else \
+                    f"published: {column.label or column_name.replace('_', ' ')}"
+                scale = UNIT_SCALE[column.unit]
+                marks += [{"panel": key, "metric": metric, "value": float(value) / scale,
+                           "label": label}
+                          for key, value in zip(keys, table.frame[column_name])
+                          if value is not None and pd.notna(value)]
+        curves = pd.DataFrame(rows, columns=["panel", "hue", "seed", "epoch", "metric", "source",
+                                             "value"])
+        marks = pd.DataFrame(marks, columns=["panel", "metric", "value", "label"])
+        return curves, marks.drop_duplicates(ignore_index=True)
+
+    def show_curves(self, results: pd.DataFrame, metrics: list[str], per_row: int = 2,
+                    title: str | None = None) -> None:
+        """Every compared run's per-epoch curves, one panel per published row and metric, with
+        the published test values drawn as dashed lines (``plots.curve_panels``)."""
+        from IPython.display import Markdown, display
+
+        curves, marks = self.curves(results, metrics)
+        if curves.empty:
+            display(Markdown("No per-epoch curves to show: no run is compared with a "
+                             "published table."))
+            return
+        plots.curve_panels(curves, marks, per_row=per_row, title=title)
+
+
+def _layers(hidden: list[int]) -> str:
+    """``[50, 50, 50]`` → ``3 × 50``; ``[300, 100]`` → ``300-100``."""
+    if not hidden:
+        return "none"
+    if len(hidden) > 2 and len(set(hidden)) == 1:
+        return f"{len(hidden)} × {hidden[0]}"
+    return "-".join(str(u) for u in hidden)
+
+
+def _text(value: object) -> str:
+    """A params string made safe for Markdown cells rendered as HTML (and for the PDF)."""
+    return markup.text(value)
+
+
+def _optimizer(spec: dict) -> str:
+    """``adam (learning_rate 0.001)``; options left out are Keras's defaults."""
+    options = ", ".join(f"{k} {v}" for k, v in spec.items() if k != "name")
+    return f"{spec['name']} ({options or 'Keras defaults'})"
+
+
+def _probes(spec: dict | None) -> str:
+    return ", ".join(f"{k} {v}" for k, v in spec.items() if v is not False) if spec else "none"
+
+
+def _early_stopping(spec: dict | None) -> str:
+    return f"{spec['monitor']}, patience {spec['patience']}" if spec else "none"
+
+
+def open_study(params_file: str | Path, profile: ProfileName = "quick") -> Study:
+    """Validate the params file and load the study's published tables."""
+    path = locate_params(params_file)
+    params = load_params(path)
+    published = published_path(path, params)
+    return Study(params, path, profile, load_published(published) if published else {},
+                 profile_settings(params, profile))
+
+
+def start(params_file: str | Path, profile: ProfileName = "quick") -> Study:
+    """A notebook's first call: check versions, validate the params, show the profile banner."""
+    from IPython.display import Markdown, display
+
+    from mnistlab.core.versions import check_versions
+
+    check_versions()
+    study = open_study(params_file, profile)
+    display(Markdown(study.banner()))
+    return study
+
+
+def environment() -> pd.DataFrame:
+    """Versions, processor and devices, so a reader knows what produced the numbers."""
+    import tensorflow as tf
+
+    rows = {"python": sys.version.split()[0], "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "CPU cores": os.cpu_count(),
+            "GPUs": ", ".join(d.name for d in tf.config.list_physical_devices("GPU")) or "none (CPU only)"}
+    for package in PACKAGES:
+        try:
+            rows[package] = metadata.version(package if package != "tensorflow" else _tf_dist())
+        except metadata.PackageNotFoundError:
+            rows[package] = "not installed"
+    return pd.DataFrame({"value": rows})
+
+
+def _tf_dist() -> str:
+    for name in ("tensorflow-cpu", "tensorflow"):
+        try:
+            metadata.version(name)
+            return name
+        except metadata.PackageNotFoundError:
+            continue
+    return "tensorflow"
+
+
+def locate_params(params_file: str | Path) -> Path:
+    """The params file as given; a relative path that does not exist from here is read from
+    the kit's ``notebooks/`` folder, where the notebooks' default paths start.  So a lab handed
+    out as a single file, or graded in nbgrader's folders, still finds its study."""
+    path = Path(params_file)
+    if not path.is_absolute() and not path.exists() and (notebooks_dir() / path).exists():
+        return (notebooks_dir() / path).resolve()
+    return path.resolve()

@@ -1,0 +1,319 @@
+"""Student versions of the experiment notebooks, built and graded by nbgrader itself.
+
+A notebook in ``notebooks/`` is a lab as soon as one of its cells carries nbgrader metadata
+(written in the py:percent source as jupytext cell metadata, ``# %% nbgrader={...}``).  The
+instructor version is the notebook as it is: it runs top to bottom with the solutions, and the
+report leaves every nbgrader cell out (``mnistlab.present.report``).  ``build`` hands the labs to
+nbgrader's own ``generate_assignment`` in a course directory under ``build/labs``, which
+replaces the solutions with a stub that raises ``NotImplementedError``, removes hidden tests,
+clears outputs and locks the test cells; the results are copied to ``labs/<experiment>.ipynb``.
+``grade`` puts submissions where nbgrader expects them, runs nbgrader's ``autograde`` and
+reads the scores from nbgrader's gradebook.
+
+nbgrader's converters run in this process (``nbgrader generate_assignment`` and ``nbgrader
+autograde`` are the same classes behind a command line), so their slow import is paid once
+for any number of labs and submissions.  The course directory's ``nbgrader_config.py`` holds
+every setting, so nbgrader's own commands work there too.
+"""
+
+from __future__ import annotations
+
+from mnistlab.core.errors import LabError
+
+import os
+import re
+import shutil
+import sys
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+from mnistlab.core.paths import labs_course_dir, labs_dir, notebooks_dir
+from mnistlab.present.report import nbgrader_cell
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
+STUB = ('# YOUR CODE HERE\nraise NotImplementedError("exercise not done yet: write your code '
+        'in place of these two lines")')
+STUB_MESSAGE = "exercise not done yet"
+CELL_TIMEOUT_S = 3600  # the training cell of a quick-profile lab takes minutes on a laptop
+QUICK_DEFAULT = re.compile(r"""^profile\s*=\s*["']quick["']""", re.MULTILINE)
+STUDENT_ID = re.compile(r"[A-Za-z0-9_.-]+")
+# nbgrader warnings that say nothing about a submission: a regrade replaces the last one, and a
+# test cell is checksummed with its hidden tests but released without them, so every submitted
+# copy "has changed" (nbgrader puts the instructor's version back before grading anyway).
+ROUTINE_WARNINGS = re.compile(r"Removing existing assignment|Attribute 'checksum' for cell \S+ has changed")
+
+HEADER = """\
+> **Lab version of this notebook.** Each *Exercise* says what to write: replace the
+> `raise NotImplementedError(...)` lines with your code and run the check cell below it, which
+> prints ✓ or says what your code gave and what was expected. Run the notebook from the top
+> (*Kernel → Restart Kernel and Run All Cells*): it uses the small `quick` profile and takes a
+> few minutes. Hand in this file; grading runs the same checks again, with a few more."""
+
+CONFIG = '''\
+# Written by `make labs` (mnistlab.pipeline.labs): edit lib/mnistlab/pipeline/labs.py, not this file.
+c = get_config()
+c.CourseDirectory.root = {root!r}
+c.ClearSolutions.code_stub = {{"python": {stub!r}}}
+c.IncludeHeaderFooter.header = {header!r}
+c.Execute.timeout = {timeout}
+'''
+
+
+def lab_sources(root: Path | None = None) -> dict[str, Path]:
+    """Every experiment notebook with at least one nbgrader cell, by experiment name."""
+    import jupytext
+
+    return {path.stem: path for path in sorted(notebooks_dir(root).glob("*.py"))
+            if any(nbgrader_cell(cell) for cell in jupytext.read(path).cells)}
+
+
+def instructor_notebook(source: Path) -> "NotebookNode":
+    """The notebook with its solutions, as nbgrader's ``source/`` folder holds it.
+
+    Cell ids are numbered (jupytext would draw random ones, and the build must be
+    deterministic); jupytext's pairing metadata is dropped, so a student's copy does not
+    sprout a ``.py`` twin when opened.  The parameters cell must default to the quick
+    profile: a student runs the lab on a laptop.
+    """
+    import jupytext
+
+    notebook = jupytext.read(source)
+    notebook.metadata.pop("jupytext", None)
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"{source.stem}-{index:03d}"
+        cell.metadata.pop("lines_to_next_cell", None)
+    parameters = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    if not parameters or not QUICK_DEFAULT.search(parameters[0].source):
+        raise LabError(f"{source}: the cell tagged 'parameters' must set profile = \"quick\", so "
+                       "the student version runs in minutes")
+    return notebook
+
+
+def exercise_summary(notebook: "NotebookNode") -> tuple[int, float]:
+    """(solution cells, total points of the autograded test cells)."""
+    marks = [cell.metadata["nbgrader"] for cell in notebook.cells if nbgrader_cell(cell)]
+    return (sum(bool(m.get("solution")) for m in marks),
+            sum(float(m.get("points", 0)) for m in marks if m.get("grade")))
+
+
+def write_course_config(course: Path) -> bool:
+    """``nbgrader_config.py`` of the course directory (root, stub, the students' header,
+    cell timeout) and the header notebook; True when either changed, so every lab is
+    generated again."""
+    import nbformat
+
+    header = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(HEADER, id="lab-header")])
+    changed = _write_if_changed(course / "header.ipynb", _json(header))
+    config = CONFIG.format(root=str(course), stub=STUB, header=str(course / "header.ipynb"),
+                           timeout=CELL_TIMEOUT_S)
+    return _write_if_changed(course / "nbgrader_config.py", config) or changed
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    if path.is_file() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return True
+
+
+@contextmanager
+def _scripts_on_path() -> Iterator[None]:
+    """nbgrader runs the ``alembic`` command of its own environment: that environment's
+    scripts folder goes first on the PATH while it works (the venv need not be activated)."""
+    before = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), before])
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = before
+
+
+def nbgrader(command: str, course: Path, assignment: str, student: str = "*") -> str:
+    """nbgrader's ``generate_assignment`` or ``autograde`` in the course directory, with its
+    ``nbgrader_config.py``; returns nbgrader's log, or raises a LabError holding it."""
+    try:
+        from nbgrader.converters import Autograde, GenerateAssignment
+        from nbgrader.coursedir import CourseDirectory
+        from nbgrader.utils import capture_log
+    except ImportError as error:
+        raise LabError(f"nbgrader is not installed ({error}): `make env` installs it, or "
+                       "pip install -c constraints.txt -e '.[labs]'") from None
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    coursedir = CourseDirectory(config=config, assignment_id=assignment, student_id=student)
+    app = {"generate_assignment": GenerateAssignment, "autograde": Autograde}[command](
+        coursedir=coursedir, config=config)
+    app.force = True
+    propagate, app.log.propagate = app.log.propagate, False  # its log is returned, not printed
+    try:
+        with _scripts_on_path(), warnings.catch_warnings():
+            # nbgrader 0.9 relies on SQLAlchemy 1.x backref cascades; 2.x warns, same result
+            warnings.filterwarnings("ignore", message=".*not in session.*")
+            result = capture_log(app)
+    finally:
+        app.log.propagate = propagate
+    if not result["success"]:
+        raise LabError(f"nbgrader {command} {assignment} failed in {course}:\n"
+                       f"{result.get('log', '').strip()}\n{result.get('error', '')}")
+    return result.get("log", "")
+
+
+@dataclass(frozen=True)
+class Lab:
+    name: str
+    path: Path
+    exercises: int
+    points: float
+    generated: bool
+
+    def __str__(self) -> str:
+        how = "generated by nbgrader" if self.generated else "unchanged"
+        return f"{shown(self.path)}: {self.exercises} exercises, {self.points:g} points ({how})"
+
+
+def build(names: list[str] | None = None, root: Path | None = None, out: Path | None = None,
+          course: Path | None = None) -> list[Lab]:
+    """Student versions of the labs ``names`` (default: every lab) in ``out`` (``labs/``),
+    copied from the course's ``release/`` folder (``generate``)."""
+    sources = lab_sources(root)
+    out, course = out or labs_dir(root), course or labs_course_dir(root)
+    notebooks, stale = generate(names, root, course, sources)
+    out.mkdir(parents=True, exist_ok=True)
+    if names is None:  # labs/ holds exactly the current labs
+        for old in set(out.glob("*.ipynb")) - {out / f"{name}.ipynb" for name in sources}:
+            old.unlink()
+    labs = []
+    for name, notebook in notebooks.items():
+        shutil.copyfile(course / "release" / name / f"{name}.ipynb", out / f"{name}.ipynb")
+        labs.append(Lab(name, out / f"{name}.ipynb", *exercise_summary(notebook), name in stale))
+    return labs
+
+
+def generate(names: list[str] | None, root: Path | None, course: Path,
+             sources: dict[str, Path] | None = None) -> tuple[dict[str, "NotebookNode"], list[str]]:
+    """nbgrader's ``generate_assignment`` for the labs ``names`` (default: all) whose
+    instructor version or course settings changed; returns every instructor notebook asked
+    for and the names generated.
+
+    Each instructor notebook goes to ``<course>/source/<lab>/<lab>.ipynb``; nbgrader writes
+    ``<course>/release/<lab>/<lab>.ipynb`` and records the assignment, its test cells and
+    their points in the course's gradebook.
+    """
+    sources = sources or lab_sources(root)
+    unknown = sorted(set(names or []) - set(sources))
+    if unknown:
+        raise LabError(f"no lab named {', '.join(map(repr, unknown))}: notebooks with nbgrader "
+                       f"cells are {', '.join(sources) or 'none'}")
+    configured = write_course_config(course)
+    notebooks = {name: instructor_notebook(sources[name]) for name in names or sources}
+    stale = [name for name, notebook in notebooks.items()
+             if _write_if_changed(course / "source" / name / f"{name}.ipynb", _json(notebook))
+             or configured or not (course / "release" / name / f"{name}.ipynb").is_file()]
+    for name in stale:
+        nbgrader("generate_assignment", course, name)
+    return notebooks, stale
+
+
+def _json(notebook: "NotebookNode") -> str:
+    import nbformat
+
+    return nbformat.writes(notebook) + "\n"
+
+
+@dataclass
+class Grade:
+    """One submission's autograde: per test cell, its score and the first line of its error."""
+
+    lab: str
+    student: str
+    score: float
+    max_score: float
+    notebook: Path
+    seconds: float
+    cells: list[tuple[str, float, float, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # nbgrader's warnings about the submission
+
+    def __str__(self) -> str:
+        width = max([len(c[0]) for c in self.cells] + [4])
+        lines = [f"{self.lab}, student {self.student!r}: {self.score:g} / {self.max_score:g} points "
+                 f"(nbgrader autograde, {self.seconds:.0f} s)"]
+        for grade_id, score, max_score, message in self.cells:
+            lines.append(f"  {grade_id:<{width}}  {score:g} / {max_score:g}"
+                         + (f"  {message}" if message else ""))
+        lines += [f"  nbgrader: {note}" for note in self.notes]
+        lines.append(f"  autograded notebook: {shown(self.notebook)}")
+        return "\n".join(lines)
+
+
+def shown(path: Path) -> str:
+    """A path as the user typed paths: relative to the working folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def student_id(submission: Path, lab: str) -> str:
+    """``alice.ipynb`` → ``alice``; ``alice/depth.ipynb`` (named after the lab) → ``alice``."""
+    submission = Path(submission)
+    return submission.parent.resolve().name if submission.stem == lab else submission.stem
+
+
+def grade(lab: str, submissions: dict[str, Path], root: Path | None = None,
+          course: Path | None = None) -> Iterator[Grade]:
+    """Autograde submitted notebooks (student id → file) with nbgrader, one after another,
+    and read each score from the gradebook.
+
+    The lab is generated first if it changed, so the gradebook holds the current tests
+    (hidden ones included: nbgrader puts every test cell of the instructor version back
+    before it executes a submission).
+    """
+    for student, submission in submissions.items():
+        if not Path(submission).is_file():
+            raise LabError(f"submission {submission} not found: give the student's .ipynb file")
+        if not STUDENT_ID.fullmatch(student):
+            raise LabError(f"student id {student!r} (from {submission}): use letters, digits, "
+                           "'.', '_' or '-' (rename the file or give --student)")
+    course = course or labs_course_dir(root)
+    generate([lab], root, course)
+    for student, submission in submissions.items():
+        started = time.perf_counter()
+        target = course / "submitted" / student / lab / f"{lab}.ipynb"
+        if target.parent.exists():
+            shutil.rmtree(target.parent)
+        target.parent.mkdir(parents=True)
+        shutil.copyfile(submission, target)
+        log = nbgrader("autograde", course, lab, student)
+        graded = course / "autograded" / student / lab / f"{lab}.ipynb"
+        result = _scores(course, lab, student, graded)
+        result.notes = [line.removeprefix("[WARNING] ") for line in log.splitlines()
+                        if line.startswith("[WARNING]") and not ROUTINE_WARNINGS.search(line)]
+        result.seconds = time.perf_counter() - started
+        yield result
+
+
+def _scores(course: Path, lab: str, student: str, graded: Path) -> Grade:
+    import nbformat
+    from nbgrader.api import Gradebook
+
+    messages = {}  # test cell -> first line of its error ("" if it passed), in notebook order
+    for cell in nbformat.read(graded, as_version=4).cells:
+        mark = cell.metadata.get("nbgrader", {})
+        if mark.get("grade"):
+            failure = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+            messages[mark["grade_id"]] = "" if failure is None else \
+                f"{failure['ename']}: {failure['evalue']}".splitlines()[0][:400]
+    with _scripts_on_path(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        notebook = gradebook.find_submission_notebook(lab, lab, student)
+        scores = {g.name: (g.score, g.max_score) for g in notebook.grades if g.max_score}
+        cells = [(name, *scores[name], message) for name, message in messages.items()
+                 if name in scores]
+        return Grade(lab, student, notebook.score, notebook.max_score, graded, 0.0, cells)

@@ -1,0 +1,109 @@
+"""Tables as a reader sees them: published beside measured in the study's layout, and wide
+tables that scroll on screen and print in landscape parts.
+
+Formats the ``compare.agreement`` frame (the one data contract of the comparison) with the
+house style; computes nothing.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from IPython.display import HTML
+
+from mnistlab.present import style
+from mnistlab.spec.published import PublishedTable
+
+LEGEND = ("*published*: the study's single run. *mean ± CI*: our mean over seeds with the 95% "
+          "confidence interval **of the mean**. *95% PI*: the 95% prediction interval for **one "
+          "run** (mean ± t·s·√(1 + 1/n)); a published value inside it (✓) is what one of our "
+          "runs could have given, so that is the test of agreement. Δ = our mean − published.")
+
+
+def _mean_ci(row: pd.Series) -> str:
+    if row["n"] == 0:
+        return "–"
+    if row["n"] == 1:
+        return style.number(row["mean"], row["digits"]) + " (1 run)"
+    return style.mean_ci(row["mean"], row["ci"], row["digits"])
+
+
+def _prediction(row: pd.Series) -> str:
+    if row["n"] < 2:
+        return "–"
+    d = row["digits"]
+    text = f"[{style.number(row['mean'] - row['pi'], d)}, {style.number(row['mean'] + row['pi'], d)}]"
+    if np.isfinite(row["published"]):
+        text += " ✓" if row["inside_pi"] else " ✗"
+    return text
+
+
+def side_by_side(frame: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
+    """The study's layout: context columns, then per compared column
+    published | mean ± CI | 95% PI (✓ when the published value is inside) | Δ."""
+    spec = table.compare
+    keys = list(dict.fromkeys(frame["row"]))
+    published = table.frame.assign(_row=table.frame[spec.key].astype(str)).set_index("_row")
+    columns: dict[tuple[str, str], list[Any]] = {}
+    for name in table.context_columns:
+        columns[(style.label(name), "")] = [_context(published[name].get(k)) for k in keys]
+    for name, column in spec.columns.items():
+        part = frame[frame["column"] == name].set_index("row").reindex(keys)
+        heading = column.label or style.label(name)
+        columns[(heading, "published")] = [style.number(v, column.digits) for v in part["published"]]
+        columns[(heading, "mean ± CI")] = [_mean_ci(r) for _, r in part.iterrows()]
+        columns[(heading, "95% PI")] = [_prediction(r) for _, r in part.iterrows()]
+        columns[(heading, "Δ")] = [style.difference(v, column.digits) for v in part["delta"]]
+    out = pd.DataFrame(columns, index=pd.Index(keys, name=style.label(spec.key)))
+    out.columns = pd.MultiIndex.from_tuples(out.columns)
+    return out
+
+
+def _context(value: Any) -> str:
+    """A published descriptive cell as printed: a layer size of 128 stays ``128`` even when
+    the column's blanks made pandas read it as 128.0."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+PRINTED_COLUMNS = 14  # columns a landscape A4 page holds legibly at 7.5 pt
+
+
+def wide(frame: pd.DataFrame, caption: str = "") -> HTML:
+    """Show a table too wide for a portrait page.  On screen it scrolls in its own box; the
+    PDF prints it on a landscape page and, if it has more columns than one holds, as parts
+    that each repeat the row labels and descriptive columns (hidden on screen by an inline
+    style, shown by the report's print style)."""
+    title = f"<p><em>{html.escape(caption)}</em></p>" if caption else ""
+    parts = print_parts(frame)
+    if len(parts) == 1:
+        return HTML(f'<div class="wide">{title}{frame.to_html(na_rep="–")}</div>')
+    printed = "".join(
+        f'<div class="wide print-only" style="display:none">{title}<p><small>Columns, part '
+        f'{i} of {len(parts)}</small></p>{part.to_html(na_rep="–")}</div>'
+        for i, part in enumerate(parts, 1))
+    return HTML(f'<div class="wide screen-only">{title}{frame.to_html(na_rep="–")}</div>'
+                + printed)
+
+
+def print_parts(frame: pd.DataFrame, limit: int = PRINTED_COLUMNS) -> list[pd.DataFrame]:
+    """``frame`` cut between its column groups (the first header level) so that each part,
+    with the ungrouped descriptive columns repeated, has at most ``limit`` columns where
+    possible; a group is never split."""
+    if not isinstance(frame.columns, pd.MultiIndex) or len(frame.columns) <= limit:
+        return [frame]
+    context = [c for c in frame.columns if c[1] == ""]
+    groups = [[c for c in frame.columns if c[0] == name and c[1] != ""]
+              for name in dict.fromkeys(c[0] for c in frame.columns if c[1] != "")]
+    packed: list[list] = [[]]
+    for group in groups:
+        if packed[-1] and len(context) + len(packed[-1]) + len(group) > limit:
+            packed.append([])
+        packed[-1] += group
+    return [frame[context + columns] for columns in packed]

@@ -1,0 +1,209 @@
+"""A study's published tables, and how each one joins the measured results.
+
+``params/published/<study>.yaml`` holds the numbers transcribed from the study (data to
+compare against, never results) and, per table, a ``compare`` block saying which measured
+runs each published row is and which measured metric each published column is:
+
+.. code-block:: yaml
+
+    table2:
+      caption: "Table 2. Loss and accuracy by data (test data)"
+      columns: [hidden_layers, loss, accuracy]
+      rows: [[1, 0.1239, 0.9730], ...]
+      compare:
+        key: hidden_layers            # the published column naming the row
+        match: name                   # the run field it equals: name or label
+        group: main                   # only runs of this group (optional)
+        aliases: {}                   # published key -> run name/label where they differ
+        unpublished: show             # selected runs without a published row: show or hide
+        columns:
+          loss: {metric: test_loss}
+          accuracy: {metric: test_accuracy, unit: fraction, digits: 4}
+          accuracy_delta: {metric: test_accuracy, versus: Baseline}   # paired by seed
+          training_time_s: {metric: train_time_s, tolerance: 50%}    # or 0.005: absolute
+      explanations:                   # where the study's report explains a disagreement
+        - section: "The basic model and its loss of 35.08"   # a heading in the report
+          rows: [1]                   # published keys (default: every row)
+          columns: [loss]             # compared columns (default: every one)
+
+Columns neither compared nor the key are shown as published context (layer sizes, say).
+With this, one generic function (``compare.agreement``) builds every comparison table.
+A column's ``tolerance`` is the difference from our mean the study's reproduction accepts
+when the published value lies outside our single-run prediction interval (the scorecard's
+middle verdict, ``mnistlab.analysis.scorecard``); ``explanations`` link a table's numbers to the
+section of the report that explains them.
+"""
+
+from __future__ import annotations
+
+from mnistlab.core.errors import PublishedError
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mnistlab.core.yamlfile import bounded, load_yaml
+
+UNIT_SCALE = {"fraction": 1.0, "percent": 100.0}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Strict):
+    """Which measured metric a published column is, and how to read it."""
+
+    metric: str = Field(min_length=1, description="a measured result column, e.g. test_loss")
+    unit: Literal["fraction", "percent"] = "fraction"
+    digits: int = Field(4, ge=0, le=8)
+    label: str | None = Field(None, description="column heading in the report")
+    versus: str | int | None = Field(None, description="published key of the reference row: "
+                                     "the measured value is then the seed-paired difference")
+    relative: bool = Field(False, description="with versus: 100·(x − ref)/ref instead of x − ref")
+    tolerance: float | str | None = Field(None, description="accepted |our mean − published| "
+                                          "outside the prediction interval: a number in the "
+                                          "column's unit (0.005) or a percentage of the "
+                                          "published value ('20%')")
+
+    @model_validator(mode="after")
+    def _relative_needs_versus(self) -> "ColumnSpec":
+        if self.relative and self.versus is None:
+            raise ValueError("relative: true needs versus (the reference row)")
+        return self
+
+    @model_validator(mode="after")
+    def _tolerance_readable(self) -> "ColumnSpec":
+        if self.tolerance is not None:
+            tolerance_of(self.tolerance, 1.0)  # raises ValueError naming the allowed forms
+        return self
+
+
+def tolerance_of(tolerance: float | str | None, published: float) -> float:
+    """The absolute tolerance for one published value: ``0.005`` as it is, ``"20%"`` of
+    ``|published|``; NaN when none is stated."""
+    if tolerance is None:
+        return float("nan")
+    if isinstance(tolerance, str):
+        text = tolerance.strip()
+        try:
+            share = float(text.removesuffix("%")) / 100
+        except ValueError:
+            share = -1.0
+        if not text.endswith("%") or share < 0:
+            raise ValueError(f"tolerance {tolerance!r}: allowed are a non-negative number in the "
+                             "column's unit (0.005) or a percentage of the published value ('20%')")
+        return share * abs(published)
+    if tolerance < 0:
+        raise ValueError(f"tolerance {tolerance!r}: must not be negative")
+    return float(tolerance)
+
+
+class Explanation(_Strict):
+    """Where the study's report explains some published numbers (a disagreement, usually)."""
+
+    section: str = Field(min_length=1, description="heading of the report section, as displayed")
+    rows: list[str | int] | None = Field(None, description="published keys; default every row")
+    columns: list[str] | None = Field(None, description="compared columns; default every one")
+
+    def covers(self, row: str, column: str) -> bool:
+        return ((self.rows is None or row in {str(r) for r in self.rows})
+                and (self.columns is None or column in self.columns))
+
+
+class CompareSpec(_Strict):
+    key: str
+    match: Literal["name", "label"] = "name"
+    group: str | None = None
+    aliases: dict[str | int, str] = Field(default_factory=dict)
+    unpublished: Literal["show", "hide"] = Field("show", description="show selected runs that "
+                                                 "have no published row, after the published rows")
+    columns: dict[str, ColumnSpec] = Field(min_length=1)
+
+
+class TableSpec(_Strict):
+    caption: str
+    notes: str = ""
+    columns: list[str] = Field(min_length=1)
+    rows: list[list[Any]]
+    compare: CompareSpec | None = None
+    explanations: list[Explanation] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TableSpec":
+        widths = {len(row) for row in self.rows}
+        if widths - {len(self.columns)}:
+            raise ValueError(f"every row needs {len(self.columns)} values ({self.columns}), "
+                             f"found rows of {sorted(widths)}")
+        if self.compare is not None:
+            named = [self.compare.key, *self.compare.columns]
+            unknown = [c for c in named if c not in self.columns]
+            if unknown:
+                raise ValueError(f"compare names {unknown}, not columns of the table {self.columns}")
+        self._explanations_name_real_cells()
+        return self
+
+    def _explanations_name_real_cells(self) -> None:
+        if self.explanations and self.compare is None:
+            raise ValueError("explanations need a compare block (they explain compared numbers)")
+        for explanation in self.explanations:
+            keys = {str(row[self.columns.index(self.compare.key)]) for row in self.rows}
+            unknown_rows = [r for r in explanation.rows or [] if str(r) not in keys]
+            unknown_columns = [c for c in explanation.columns or [] if c not in self.compare.columns]
+            if unknown_rows:
+                raise ValueError(f"explanation {explanation.section!r}: rows {unknown_rows} are not "
+                                 f"published keys; allowed: {sorted(keys)}")
+            if unknown_columns:
+                raise ValueError(f"explanation {explanation.section!r}: columns {unknown_columns} "
+                                 f"are not compared; allowed: {list(self.compare.columns)}")
+
+
+class PublishedFile(_Strict):
+    study: str = Field(pattern=r"^\d{3}$")
+    tables: dict[str, TableSpec] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """One published table: its rows as a frame, and its join to the measured results."""
+
+    name: str
+    caption: str
+    frame: pd.DataFrame
+    notes: str = ""
+    compare: CompareSpec | None = None
+    explanations: tuple[Explanation, ...] = ()
+
+    @property
+    def title(self) -> str:
+        """The caption's name part, as the study numbers it: "Table 2", "(1) Basic MNIST Model"."""
+        return re.split(r"[.:](?:\s|$)", self.caption, maxsplit=1)[0] or self.name
+
+    @property
+    def context_columns(self) -> list[str]:
+        """Published columns shown as they are: neither the key nor compared."""
+        if self.compare is None:
+            return []
+        return [c for c in self.frame.columns
+                if c != self.compare.key and c not in self.compare.columns]
+
+
+def load_published(path: str | Path) -> dict[str, PublishedTable]:
+    """Every table of one study's transcription, keyed by its short name (e.g. ``table1``)."""
+    path = Path(path)
+    raw = load_yaml(path, "published tables file", PublishedError)
+    try:
+        spec = PublishedFile.model_validate(raw)
+    except ValidationError as error:
+        problems = [f"  key '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}"
+                    for e in error.errors()]
+        raise PublishedError(bounded(f"{path}: invalid published tables\n"
+                                     + "\n".join(problems))) from None
+    return {name: PublishedTable(name, table.caption,
+                                 pd.DataFrame(table.rows, columns=table.columns),
+                                 table.notes, table.compare, tuple(table.explanations))
+            for name, table in spec.tables.items()}

@@ -1,0 +1,253 @@
+"""Run every configuration x seed of a study, one result file each, resuming where it stopped."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mnistlab.core.cache import digest, write_bytes_atomic, write_json_atomic
+from mnistlab.spec.params import Params, ProfileName, profile_settings, resolve_runs
+from mnistlab.core.paths import rejected_dir, runs_dir, study_build_dir
+from mnistlab.spec.tasks import task as task_named
+from mnistlab.train.code import training_digest
+from mnistlab.train.training import EpochHook, prepare_arrays, train_run
+
+RESULT_FIELDS = ("epochs_run", "train_time_s", "parameters", "history")
+
+
+def default_results_dir(params: Params, profile: str, params_path: str | Path) -> Path:
+    return study_build_dir(profile, params.experiment, Path(params_path).stem)
+
+
+class Progress:
+    """One line per epoch: which run of how many, seed, epoch, loss and a rough ETA."""
+
+    def __init__(self, label: str, total_runs: int, stream=sys.stdout, eta_of_sweep: bool = True):
+        self.label, self.total_runs, self.stream = label, total_runs, stream
+        self.eta_of_sweep = eta_of_sweep  # False in a worker process: the ETA of its own run
+        self.done_runs, self.cached_runs, self.epoch_seconds = 0, 0, []
+        self.current = ""
+        self._last = time.perf_counter()
+
+    def start_run(self, index: int, name: str, seed: int) -> None:
+        self.current = f"run {index}/{self.total_runs} {name} seed {seed}"
+        self._last = time.perf_counter()
+
+    def epoch(self, epoch: int, epochs: int, logs: dict[str, float]) -> None:
+        now = time.perf_counter()
+        self.epoch_seconds.append(now - self._last)
+        self._last = now
+        per_epoch = sum(self.epoch_seconds) / len(self.epoch_seconds)
+        remaining = epochs - epoch
+        if self.eta_of_sweep:
+            remaining += epochs * (self.total_runs - self.done_runs - 1)
+        print(f"[{self.label}] {self.current} epoch {epoch}/{epochs} "
+              f"loss {logs.get('loss', float('nan')):.4f} "
+              + (f"acc {logs['accuracy']:.4f} " if "accuracy" in logs else "") +
+              f"ETA{'' if self.eta_of_sweep else ' of this run'} <= {clock(per_epoch * remaining)}",
+              file=self.stream, flush=True)
+
+    def finish_run(self, cached: bool) -> None:
+        self.done_runs += 1
+        self.cached_runs += cached
+
+    def summary(self) -> None:
+        print(f"[{self.label}] {self.total_runs} runs: {self.total_runs - self.cached_runs} trained, "
+              f"{self.cached_runs} from the cache", file=self.stream, flush=True)
+
+
+def clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{secs:02d}s"
+
+
+def run_key(run: dict[str, Any], seed: int, settings: dict[str, Any], data_sha: str,
+            code_sha: str) -> str:
+    """Everything that can change a result; the seed list itself is not part of it."""
+    relevant = {k: v for k, v in settings.items() if k != "seeds"}
+    return digest(run, seed, relevant, data_sha, code_sha)
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One (configuration, seed) of a study: what to train and where its result is kept."""
+
+    label: str
+    run: dict[str, Any]
+    seed: int
+    settings: dict[str, Any]
+    validation_split: float
+    key: str
+    path: Path
+    code: str  # digest of the training code the key was made with
+
+    @property
+    def probes_path(self) -> Path:
+        return self.path.with_suffix(".npz")
+
+    @property
+    def done(self) -> bool:
+        """A verified result is cached (a bad one is moved aside, so this run trains again)."""
+        return self.load() is not None
+
+    def load(self) -> dict[str, Any] | None:
+        """The cached result, or None when absent or bad.  A bad file (unreadable, incomplete,
+        or stored under another run's key) is named, moved to ``runs/rejected/`` and the run
+        trained again, instead of failing every rerun the same way or being trusted."""
+        if not self.path.is_file():
+            return None
+        try:
+            result = json.loads(self.path.read_text())
+            self.verify(result)
+        except (OSError, ValueError) as error:
+            moved = self._reject()
+            print(f"[cache] {self.path}: rejected ({error}); moved to {moved}; training this "
+                  "run again", file=sys.stderr, flush=True)
+            return None
+        return result
+
+    def verify(self, result: Any) -> None:
+        """Raise ``ValueError`` saying why ``result`` is not this run's complete result."""
+        if not isinstance(result, dict):
+            raise ValueError(f"a JSON {type(result).__name__}, not a run's result")
+        if result.get("key") != self.key:
+            raise ValueError(f"stored under key {str(result.get('key'))[:16]!r}, not this "
+                             f"run's {self.key[:16]!r}")
+        if result.get("seed") != self.seed or result.get("run") != json.loads(json.dumps(self.run)):
+            raise ValueError("its settings or seed are not this run's")
+        metrics = ("loss", *task_named(self.run["task"]).metrics)
+        numbers = ["train_time_s", *(f"{part}_{m}" for part in ("train", "test") for m in metrics)]
+        missing = [f for f in (*RESULT_FIELDS, *numbers) if f not in result]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        wrong = [f for f in ("epochs_run", "parameters", *numbers)
+                 if isinstance(result[f], bool) or not isinstance(result[f], (int, float))]
+        history = result["history"]
+        if not isinstance(history, dict) or not isinstance(history.get("loss"), list) \
+                or len(history["loss"]) != result["epochs_run"]:
+            wrong.append("history")
+        if wrong:
+            raise ValueError(f"not a number or incomplete: {', '.join(wrong)}")
+        if self.run.get("probes") and not self.probes_path.is_file():
+            raise ValueError(f"its probes file {self.probes_path.name} is missing")
+
+    def _reject(self) -> Path:
+        """Move the bad result (and its probes) to ``runs/rejected/``, kept for inspection."""
+        folder = rejected_dir(self.path.parent.parent)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = folder / f"{self.path.stem}.{stamp}{self.path.suffix}"
+        for source, dest in ((self.path, target),
+                             (self.probes_path, target.with_suffix(".npz"))):
+            try:
+                os.replace(source, dest)
+            except FileNotFoundError:
+                pass
+        return target
+
+
+def plan(params: Params, params_path: str | Path, profile: ProfileName = "quick",
+         results_dir: str | Path | None = None) -> list[RunTask]:
+    """Every (configuration, seed) of the study, in table order, keyed for the cache."""
+    settings = profile_settings(params, profile)
+    out = Path(results_dir) if results_dir else default_results_dir(params, profile, params_path)
+    data_sha = task_named(params.data.task).source.digest()
+    code_sha = training_digest()
+    label = f"{params.experiment}/{Path(params_path).stem} {profile}"
+    tasks = []
+    for run in resolve_runs(params):
+        for seed in settings["seeds"]:
+            key = run_key(run, seed, settings, data_sha, code_sha)
+            path = runs_dir(out) / f"{_slug(run['name'])}__seed{seed}__{key[:16]}.json"
+            tasks.append(RunTask(label, run, seed, settings, params.data.validation_split, key,
+                                 path, code_sha))
+    return tasks
+
+
+def compute_result(task: RunTask, on_epoch: EpochHook | None = None) -> dict[str, Any]:
+    """Train one task and return its result, probe arrays included; stores nothing, so a
+    Dask worker on another machine can run it and the client keeps the cache."""
+    settings = task.settings
+    arrays = prepare_arrays(task.run["task"], task.run["train_inputs"], task.run["test_inputs"],
+                            settings["train_samples"], settings["test_samples"],
+                            task.validation_split)
+    result = train_run(task.run, task.seed, arrays, settings["max_epochs"], on_epoch=on_epoch)
+    result.update(seed=task.seed, key=task.key, run=task.run)
+    return result
+
+
+def store_result(task: RunTask, result: dict[str, Any]) -> dict[str, Any]:
+    """Write a result to the per-run cache atomically (an interrupted sweep resumes here).
+
+    Probe arrays go to ``<run>.npz`` first, then the JSON: a run is cached only once both
+    exist, and a changed key invalidates both together.
+    """
+    result = dict(result)
+    probes = result.pop("probes")
+    if probes:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **probes)
+        write_bytes_atomic(task.probes_path, buffer.getvalue())
+    result["probes_file"] = task.probes_path.name if probes else None
+    write_json_atomic(task.path, result)
+    return result
+
+
+def train_task(task: RunTask, on_epoch: EpochHook | None = None) -> dict[str, Any]:
+    """Train one task here and store its result."""
+    return store_result(task, compute_result(task, on_epoch))
+
+
+def run_columns(result: dict[str, Any]) -> dict[str, Any]:
+    """One results row: the run's settings as columns (the one place that flattens them),
+    beside the scores, with the history kept whole for the curves."""
+    run = result.get("run", {})
+    return {**{k: v for k, v in run.items() if k != "probes"}, **{k: v for k, v in result.items()
+                                                                    if k != "run"}}
+
+
+def load_probes(results_dir: str | Path, row: pd.Series | dict[str, Any]) -> dict[str, np.ndarray]:
+    """The arrays a run's probes recorded (``row`` is a row of ``run_sweep``'s frame)."""
+    if not row.get("probes_file"):
+        raise ValueError(f"run {row.get('name')} seed {row.get('seed')} recorded no probes: "
+                         "add a `probes` block to its configuration")
+    with np.load(runs_dir(Path(results_dir)) / row["probes_file"]) as data:
+        return {name: data[name] for name in data.files}
+
+
+def run_sweep(params: Params, params_path: str | Path, profile: ProfileName = "quick",
+              results_dir: str | Path | None = None) -> pd.DataFrame:
+    """Train (or load from the per-run cache) every configuration with every seed.
+
+    Returns one row per (configuration, seed) and writes ``results.csv`` beside the per-run
+    JSON files.  ``make report JOBS=N`` has usually trained everything beforehand in N
+    worker processes (``mnistlab.pipeline.runner``), so this then only reads the cache.
+    """
+    tasks = plan(params, params_path, profile, results_dir)
+    progress = Progress(tasks[0].label, len(tasks))
+    rows = []
+    for index, task in enumerate(tasks, 1):
+        progress.start_run(index, task.run["name"], task.seed)
+        result = task.load()
+        cached = result is not None
+        rows.append(run_columns(result if cached else train_task(task, progress.epoch)))
+        progress.finish_run(cached)
+    progress.summary()
+    frame = pd.DataFrame(rows)
+    frame.attrs["results_dir"] = str(tasks[0].path.parent.parent)
+    frame.attrs["cached_runs"] = progress.cached_runs
+    frame.drop(columns=["history"]).to_csv(tasks[0].path.parent.parent / "results.csv", index=False)
+    return frame
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name)[:40]
