@@ -69,7 +69,7 @@ results = study.run(results_dir)
 # made and the roughness of the curves (`mnistlab.analysis.curves`).
 
 # %%
-rows = curves.training_rows(study.settings, study.params.data.validation_split)
+rows = study.training_rows()
 results = curves.with_statistics(results, rows)
 agreement = study.agreement(results)
 

@@ -54,6 +54,12 @@ study.show_settings()
 # %%
 results = study.run(results_dir)
 
+# %% [markdown]
+# The arrays each run's probes recorded during training, which the figures below draw.
+
+# %%
+probes = study.probes(results)
+
 # %%
 agreement = study.agreement(results)
 
@@ -82,7 +88,7 @@ dynamics_plots.epoch_curves(results, ["loss", "val_accuracy"],
 # when the runs start much further apart than they travel.
 
 # %%
-dynamics_plots.weight_paths(results)
+dynamics_plots.weight_paths(probes)
 
 # %% [markdown]
 # ## 7. Gradient norm and loss of every update
@@ -90,7 +96,7 @@ dynamics_plots.weight_paths(results)
 # mini-batch, so both are noisy.
 
 # %%
-dynamics_plots.step_series(results, ["grad_norm_step", "loss_step"],
+dynamics_plots.step_series(probes, ["grad_norm_step", "loss_step"],
                            ["gradient norm", "training loss (batch)"],
                            title="Gradient norm and loss by iteration")
 

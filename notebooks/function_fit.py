@@ -58,6 +58,12 @@ study.show_settings()
 # %%
 results = study.run(results_dir)
 
+# %% [markdown]
+# The arrays each run's probes recorded during training, which the figures below draw.
+
+# %%
+probes = study.probes(results)
+
 # %%
 agreement = study.agreement(results)
 
@@ -74,7 +80,7 @@ study.show_tables(agreement)
 # The black line is the target; each coloured line is one seed's network after training.
 
 # %%
-dynamics_plots.fitted_curves(results, title="Predicted and true y on the training points")
+dynamics_plots.fitted_curves(probes, title="Predicted and true y on the training points")
 
 # %% [markdown]
 # ## 6. Loss and gradient norm by iteration
@@ -83,7 +89,7 @@ dynamics_plots.fitted_curves(results, title="Predicted and true y on the trainin
 # logarithmic, so the first hundred iterations and the last ten thousand are both visible.
 
 # %%
-dynamics_plots.step_series(results, ["loss_step", "grad_norm_step"],
+dynamics_plots.step_series(probes, ["loss_step", "grad_norm_step"],
                            ["training loss (MSE)", "gradient norm"], log_x=True,
                            title="Loss and gradient norm of every update")
 
@@ -94,14 +100,14 @@ dynamics_plots.step_series(results, ["loss_step", "grad_norm_step"],
 # ratio* is the share of positive eigenvalues. Section 8 explains how the points are found.
 
 # %%
-dynamics_plots.ratio_against_loss(results, title="Minimal ratio at near-critical points")
+dynamics_plots.ratio_against_loss(probes, title="Minimal ratio at near-critical points")
 
 # %% [markdown]
 # The eigenvalues themselves, sorted, one line per run (symmetric log scale: the flat middle
 # is the many eigenvalues close to zero):
 
 # %%
-dynamics_plots.spectra(results, title="Hessian eigenvalues at the near-critical points")
+dynamics_plots.spectra(probes, title="Hessian eigenvalues at the near-critical points")
 
 # %% [markdown]
 # ## 8. What the data say: this study's own questions

@@ -61,8 +61,8 @@ def test_curve_statistics_need_validation_curves():
 
 
 def test_training_rows_follow_the_validation_cut():
-    assert curves.training_rows({"train_samples": 3000}, 0.4) == 1800
-    assert curves.training_rows({"train_samples": None}, 0.4) == 36000
+    assert curves.training_rows(3000, 0.4) == 1800
+    assert curves.training_rows(60_000, 0.4) == 36000
 
 
 def _history(batch: int, seed: int, paper_like: bool) -> dict[str, list[float]]:

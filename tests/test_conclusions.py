@@ -52,7 +52,7 @@ def test_the_time_trend_is_worded_by_each_side_s_test(time_slope, published_time
 def test_the_agreement_sentence_counts_what_is_inside():
     frame = pd.DataFrame({"table": ["t"] * 3, "published": [1.0, 2.0, np.nan], "n": [3, 3, 3],
                           "inside_pi": [True, False, np.nan], "inside_ci": [False, False, np.nan]})
-    text = conclusions.agreement(frame)
+    text = conclusions.agreement_summary(frame)
     assert "1 of 2 published numbers lie inside our 95% prediction interval" in text
     assert "0 of 2 lie inside the narrower 95% confidence interval" in text
 

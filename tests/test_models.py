@@ -34,3 +34,21 @@ def test_depth_params_build_one_to_ten_layers():
     runs = resolve_runs(load_params(REPO / "params/depth/000_rim_shin.yaml"))
     assert [len(run["hidden"]) for run in runs] == list(range(1, 11))
     assert {build_model(run).count_params() for run in runs[:1]} == {39_760}
+
+
+@pytest.mark.parametrize("placement, expected", [
+    (None, ["dense", "dropout", "dense", "dropout", "dense"]),
+    ("each_hidden", ["dense", "dropout", "dense", "dropout", "dense"]),
+    ("last_hidden", ["dense", "dense", "dropout", "dense"]),  # study 001's baseline
+])
+def test_dropout_goes_where_the_run_spec_says(placement, expected):
+    run = _run([128, 128], 0.25) | ({"dropout_after": placement} if placement else {})
+    kinds = [type(layer).__name__.lower() for layer in build_model(run).layers]
+    assert kinds == expected
+
+
+def test_study_001_places_dropout_after_the_last_hidden_layer_only():
+    runs = resolve_runs(load_params(REPO / "params/loss/001_chu.yaml"))
+    baseline = next(run for run in runs if run["dropout"] == 0.25)
+    assert baseline["dropout_after"] == "last_hidden"
+    assert [type(layer).__name__ for layer in build_model(baseline).layers].count("Dropout") == 1

@@ -22,15 +22,11 @@ TAIL = 0.5  # the later part of training over which roughness and drifts are mea
 LAST = 0.1  # the last part of training over which "still improving" is measured
 
 
-def training_rows(settings: dict[str, Any], validation_split: float) -> int:
-    """How many images a run trained on: the profile's subset (or all of MNIST's training
-    set) less the validation rows, cut as ``prepare_arrays`` and Keras cut them."""
-    total = settings.get("train_samples")
-    if total is None:
-        from mnistlab.spec.data import load_mnist
-
-        total = len(load_mnist().y_train)
-    return int(total * (1 - validation_split))
+def training_rows(rows: int, validation_split: float) -> int:
+    """How many of a run's ``rows`` it trained on: less the validation rows, cut as
+    ``prepare_arrays`` and Keras cut them.  ``rows`` comes from the task's source
+    (``Study.training_rows``)."""
+    return int(rows * (1 - validation_split))
 
 
 def tail(values: Sequence[float], fraction: float = TAIL) -> np.ndarray:

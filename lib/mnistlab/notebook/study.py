@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML
 
-from mnistlab.analysis import compare
+from mnistlab.analysis import compare, curves
 from mnistlab.present import conclusions, plots, style, tables
 from mnistlab.core import markup
 from mnistlab.core.paths import notebooks_dir
@@ -29,7 +29,7 @@ from mnistlab.spec.params import (Params, ProfileName, assumption_table, load_pa
 from mnistlab.spec.published import UNIT_SCALE, PublishedTable, load_published
 from mnistlab.analysis.scorecard import agreement_record
 from mnistlab.notebook import plugins
-from mnistlab.train.sweep import run_sweep
+from mnistlab.train.sweep import load_probes, run_sweep
 from mnistlab.spec.tasks import TASKS
 
 PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "seaborn", "papermill", "nbconvert", "jupytext")
@@ -46,6 +46,12 @@ class Study:
     @property
     def seeds(self) -> list[int]:
         return self.settings["seeds"]
+
+    def training_rows(self) -> int:
+        """How many rows each run of this profile trained on (validation rows left out)."""
+        source = TASKS[self.params.data.task].source
+        return curves.training_rows(source.train_rows(self.settings["train_samples"]),
+                                    self.params.data.validation_split)
 
     def banner(self) -> str:
         """Markdown heading that says loudly which profile produced the numbers."""
@@ -137,6 +143,13 @@ class Study:
             f"{results['train_cpu_s'].sum():,.0f} s."))
         return results
 
+    def probes(self, results: pd.DataFrame) -> list[tuple[pd.Series, dict]]:
+        """Every run that recorded probes, in table order, with its arrays: the *probed runs*
+        the dynamics figures and analyses draw (``present.dynamics_plots``)."""
+        folder = results.attrs["results_dir"]
+        return [(row, load_probes(folder, row)) for _, row in results.iterrows()
+                if isinstance(row.get("probes_file"), str)]  # None, or NaN beside probed runs
+
     def agreement(self, results: pd.DataFrame) -> pd.DataFrame:
         """Every published number of every table against our runs (``compare.agreement``).
 
@@ -177,7 +190,9 @@ class Study:
             if agreement.loc[agreement["table"] == name, "row"].nunique() < 2:
                 continue  # one row is a number, not a line: its table shows it
             title = self.published[name].title.replace("$", r"\$")  # no mathtext
-            plots.agreement_lines(agreement, name, xlabel, title=title)
+            columns = self.published[name].compare.columns
+            labels = {column: spec.label for column, spec in columns.items() if spec.label}
+            plots.agreement_lines(agreement, name, xlabel, title=title, labels=labels)
 
     def show_dots(self, agreement: pd.DataFrame, metrics: list[str]) -> None:
         """Per measured metric, every multi-row published table's values as dodged dots."""
@@ -196,7 +211,7 @@ class Study:
         from IPython.display import Markdown
 
         titles = {name: table.title for name, table in self.published.items()}
-        return Markdown(conclusions.agreement(agreement, titles))
+        return Markdown(conclusions.agreement_summary(agreement, titles))
 
     def show_analyses(self, results: pd.DataFrame) -> None:
         """The study's own analyses (``mnistlab.studies``), as its params switch them on."""

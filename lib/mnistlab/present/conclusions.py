@@ -14,7 +14,7 @@ from mnistlab.analysis.stats import spearman
 ALPHA = 0.05
 
 
-def agreement(frame: pd.DataFrame, titles: dict[str, str] | None = None) -> str:
+def agreement_summary(frame: pd.DataFrame, titles: dict[str, str] | None = None) -> str:
     """Markdown: per published table, how many of its numbers one of our runs could have given.
 
     ``titles`` names each table as the study does ("Table 2") instead of by its key."""

@@ -1,11 +1,12 @@
 """Figures of what happened during training, drawn from the arrays the probes saved with each
-run (``sweep.load_probes``), never recomputed: fitted curves, per-step loss and gradient norm,
-weight paths in two principal components, and the minimal ratio against the loss.
+run, never recomputed: fitted curves, per-step loss and gradient norm, weight paths in two
+principal components, and the minimal ratio against the loss.
 
-Each function takes the results frame (one row per configuration × seed, with
-``attrs["results_dir"]`` set by the sweep) and draws every run that recorded the arrays it
-needs, one colour per configuration label.  Figures are closed before they are returned, so a
-notebook shows each exactly once (by displaying it, or as a cell's value).
+Each function takes *probed runs*: ``(row, arrays)`` pairs, a results row (one configuration ×
+seed) with the arrays its probes recorded (``Study.probes`` loads them), and draws every run
+that recorded the arrays it needs, one colour per configuration label; ``epoch_curves`` needs
+only the results frame.  Nothing here reads a file.  Figures are closed before they are
+returned, so a notebook shows each exactly once (by displaying it, or as a cell's value).
 """
 
 from __future__ import annotations
@@ -20,20 +21,15 @@ from matplotlib.ticker import SymmetricalLogLocator
 
 from mnistlab.analysis.dynamics import band, layer_slices, weight_pca
 from mnistlab.present.plots import use_theme
-from mnistlab.train.sweep import load_probes
 from mnistlab.spec.tasks import task
 
 
-def probed(results: pd.DataFrame, *names: str) -> list[tuple[pd.Series, dict[str, np.ndarray]]]:
-    """Every run (in table order) whose probes recorded all of ``names``, with its arrays."""
-    out = []
-    for _, row in results.iterrows():
-        if not isinstance(row.get("probes_file"), str):  # None, or NaN beside probed runs
-            continue
-        arrays = load_probes(results.attrs["results_dir"], row)
-        if all(name in arrays for name in names):
-            out.append((row, arrays))
-    return out
+ProbedRuns = list[tuple[pd.Series, dict[str, np.ndarray]]]
+
+
+def probed(runs: ProbedRuns, *names: str) -> ProbedRuns:
+    """The probed runs (in table order) that recorded all of ``names``."""
+    return [(row, arrays) for row, arrays in runs if all(name in arrays for name in names)]
 
 
 def _colours(labels: list[str]) -> dict[str, Any]:
@@ -60,11 +56,11 @@ def _require(runs: list, what: str) -> None:
         raise ValueError(f"no run recorded {what}: add it to a configuration's `probes` block")
 
 
-def fitted_curves(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
+def fitted_curves(runs: ProbedRuns, title: str | None = None) -> plt.Figure:
     """One panel per configuration: the target (black) and each seed's fitted curve, from the
     ``predictions`` probe (a 1-D input on the x axis)."""
     use_theme()
-    runs = probed(results, "inputs", "targets", "predictions")
+    runs = probed(runs, "inputs", "targets", "predictions")
     _require(runs, "predictions")
     labels = list(dict.fromkeys(row["label"] for row, _ in runs))
     colours = _colours(labels)
@@ -133,12 +129,12 @@ def epoch_curves(results: pd.DataFrame, metrics: list[str], ylabels: list[str],
     return fig
 
 
-def step_series(results: pd.DataFrame, names: list[str], ylabels: list[str],
+def step_series(runs: ProbedRuns, names: list[str], ylabels: list[str],
                 title: str | None = None, log_x: bool = False) -> plt.Figure:
     """Per-step series (e.g. ``loss_step``, ``grad_norm_step``) side by side, log y: per
     configuration the median over seeds with the band between the 25th and 75th percentile."""
     use_theme()
-    runs = probed(results, *names)
+    runs = probed(runs, *names)
     _require(runs, " and ".join(names))
     colours = _colours([row["label"] for row, _ in runs])
     fig, axes = plt.subplots(1, len(names), figsize=(6.2 * len(names), 3.6), squeeze=False)
@@ -161,7 +157,7 @@ def step_series(results: pd.DataFrame, names: list[str], ylabels: list[str],
     return _done(fig)
 
 
-def weight_paths(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
+def weight_paths(runs: ProbedRuns, title: str | None = None) -> plt.Figure:
     """Figure 11-style: the ``weights`` snapshots of every run of one configuration (the first
     that recorded them) projected on two principal components fitted to all of them, for the
     whole model and for its first layer alone, and for the whole model's displacement from
@@ -169,7 +165,7 @@ def weight_paths(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
     separate the seeds; the third shows the paths' shapes); one line per run from its initial
     weights (square) through each snapshot; the panel titles give the variance explained."""
     use_theme()
-    runs = probed(results, "weights", "weights_epoch")
+    runs = probed(runs, "weights", "weights_epoch")
     _require(runs, "weights")
     first = runs[0][0]
     runs = [(row, a) for row, a in runs if row["name"] == first["name"]]
@@ -200,11 +196,11 @@ def weight_paths(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
     return _done(fig)
 
 
-def ratio_against_loss(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
+def ratio_against_loss(runs: ProbedRuns, title: str | None = None) -> plt.Figure:
     """Figure 14-style: each run's minimal ratio at its near-critical point against the loss
     there (log x), one colour per configuration."""
     use_theme()
-    runs = probed(results, "minimal_ratio", "critical_loss")
+    runs = probed(runs, "minimal_ratio", "critical_loss")
     _require(runs, "critical")
     colours = _colours([row["label"] for row, _ in runs])
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
@@ -218,11 +214,11 @@ def ratio_against_loss(results: pd.DataFrame, title: str | None = None) -> plt.F
     return _one_panel_done(fig, ax, title)
 
 
-def spectra(results: pd.DataFrame, title: str | None = None) -> plt.Figure:
+def spectra(runs: ProbedRuns, title: str | None = None) -> plt.Figure:
     """The Hessian eigenvalues at the near-critical point, sorted, one line per run (symmetric
     log scale, so the many near-zero eigenvalues and their signs stay visible)."""
     use_theme()
-    runs = probed(results, "critical_eigenvalues")
+    runs = probed(runs, "critical_eigenvalues")
     _require(runs, "critical")
     colours = _colours([row["label"] for row, _ in runs])
     fig, ax = plt.subplots(figsize=(7.5, 3.6))

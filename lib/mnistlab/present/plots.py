@@ -34,10 +34,11 @@ def _interval_bars(ax: plt.Axes, positions, part: pd.DataFrame, colour, horizont
     ax.plot(xs, ys, "o" if horizontal else "o-", color=colour, label=label)
 
 
-def agreement_lines(frame: pd.DataFrame, table: str, xlabel: str, title: str | None = None
-                    ) -> plt.Figure:
+def agreement_lines(frame: pd.DataFrame, table: str, xlabel: str, title: str | None = None,
+                    labels: dict[str, str] | None = None) -> plt.Figure:
     """One panel per compared column of ``table``, its row keys along x (an ordered factor
-    such as depth or width): measured mean, CI and PI, published crosses."""
+    such as depth or width): measured mean, CI and PI, published crosses.  ``labels`` are the
+    published file's column headings, where it gives them."""
     use_theme()
     part = frame[frame["table"] == table]
     columns = list(dict.fromkeys(part["column"]))
@@ -51,7 +52,7 @@ def agreement_lines(frame: pd.DataFrame, table: str, xlabel: str, title: str | N
                    label="published (one run)")
         ax.set_xticks(positions, keys)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(style.label(column))
+        ax.set_ylabel((labels or {}).get(column) or style.label(column))
     # Below the panels, so the legend never covers a point or an interval.
     fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=2,
                fontsize="small", frameon=False)

@@ -16,7 +16,6 @@ LABELS = {
     "test_loss": "test loss", "test_accuracy": "test accuracy",
     "val_loss": "validation loss", "val_accuracy": "validation accuracy",
     "train_time_s": "wall time (s)", "train_cpu_s": "CPU time (s)",
-    "training_time_s": "training time (s)",
     "epoch_cpu_s": "CPU time per epoch (s)", "epochs_run": "epochs run",
     "hidden_layers": "hidden layers", "parameters": "parameters", "seeds": "seeds",
     "batch_size": "batch size", "loss": "loss", "accuracy": "accuracy", "label": "model",

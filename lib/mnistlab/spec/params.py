@@ -190,6 +190,9 @@ class MlpRun(Strict):
     hidden: list[Annotated[int, Field(ge=1, le=100000)]] = Field(max_length=50)
     activation: Activation | list[Activation]
     dropout: float = Field(0.0, ge=0, lt=1)
+    dropout_after: Literal["each_hidden", "last_hidden"] | None = Field(
+        None, description="where Dropout layers go when dropout > 0: after each hidden layer "
+        "(None: the usual placement, Srivastava et al. 2014) or only after the last one")
     loss: Loss
     optimizer: Optimizer
     batch_size: int = Field(ge=1, le=60000)
@@ -265,7 +268,9 @@ def _plain_name(name: str) -> str:
     return name
 
 
-class Study(Strict):
+class Paper(Strict):
+    """The published study a params file reproduces: who, what, and where its numbers are."""
+
     id: str = Field(pattern=r"^\d{3}$")
     seed_file: str
     title: str = Field(min_length=1, max_length=300)
@@ -298,7 +303,7 @@ class Assumption(Strict):
 
 class Params(Strict):
     experiment: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    study: Study
+    study: Paper
     seeds: Annotated[list[Seed], AfterValidator(_unique)] = Field(min_length=3,
                                                                   max_length=MAX_SEEDS)
     data: Data = Data()
@@ -310,6 +315,11 @@ class Params(Strict):
     profiles: dict[Literal["quick"], Profile] = Field(default_factory=dict)
     assumptions: list[Assumption] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    narrative: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")],
+                    Annotated[str, Field(min_length=1, max_length=4000)]] = Field(
+        default_factory=dict, description="the study's own sentences in its experiment's "
+        "notebook (the question it asks, the numbers it quotes), by the name the notebook "
+        "asks for; Markdown, escaped like every params string")
 
 
 def _allowed(model: Any, loc: tuple) -> str:
@@ -485,9 +495,10 @@ def _invalid(path: Path, problems: list[str]) -> ParamsError:
 def _check_steps(params: Params) -> list[str]:
     """Refuse a run of more optimizer steps than a study on this kit could ever finish
     (``epochs: 5000000`` for ``50``): epochs × batches per epoch of the full profile."""
-    rows = (params.data.train_samples or 60000) * (1 - params.data.validation_split)
     problems = []
     for index, run in enumerate(resolve_runs(params)):
+        rows = (TASKS[run["task"]].source.train_rows(params.data.train_samples)
+                * (1 - params.data.validation_split))
         steps = run["epochs"] * -(-int(rows) // run["batch_size"])
         if steps > MAX_STEPS:
             problems.append(f"key '{_where(params, index, 'epochs')}.epochs': value "

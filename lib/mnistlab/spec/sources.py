@@ -31,8 +31,14 @@ def scale_images(x: np.ndarray, scaling: str) -> np.ndarray:
 class MnistImages:
     """The verified MNIST files; subsets are the first N rows, so every run sees the same."""
 
+    TRAIN_ROWS = 60_000  # the training set the checksums pin (test set: 10,000)
+
     def digest(self) -> str:
         return load_mnist().sha256
+
+    def train_rows(self, train_samples: int | None) -> int:
+        """How many training rows a run gets: the first ``train_samples``, or all."""
+        return min(train_samples or self.TRAIN_ROWS, self.TRAIN_ROWS)
 
     def load(self, train_inputs: str, test_inputs: str, train_samples: int | None,
              test_samples: int | None) -> Split:
@@ -70,6 +76,10 @@ class FunctionPoints:
     def digest(self) -> str:
         text = f"{self.formula} on [{self.low}, {self.high}], {self.default_points} points"
         return hashlib.sha256(text.encode()).hexdigest()
+
+    def train_rows(self, train_samples: int | None) -> int:
+        """How many training points a run gets: ``train_samples``, or the default grid."""
+        return train_samples or self.default_points
 
     def grid(self, points: int) -> np.ndarray:
         return np.linspace(self.low, self.high, points, dtype="float64")

@@ -129,7 +129,7 @@ def fit_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
 
     from mnistlab.present.dynamics_plots import probed
 
-    runs = probed(results, "loss_step", "grad_norm_step", "inputs", "targets")
+    runs = probed(study.probes(results), "loss_step", "grad_norm_step", "inputs", "targets")
     if not runs:
         return ["The runs recorded no per-step loss and gradient norm: nothing to check."]
     x, y = runs[0][1]["inputs"][:, 0], runs[0][1]["targets"][:, 0]
@@ -195,7 +195,8 @@ def minimal_ratio(study: "Study", results: "pd.DataFrame") -> list[Any]:
     from mnistlab.present.dynamics_plots import probed
     from mnistlab.analysis.stats import spearman, spread
 
-    runs = probed(results, "critical_eigenvalues", "critical_grad_norm", "minimal_ratio")
+    runs = probed(study.probes(results), "critical_eigenvalues", "critical_grad_norm",
+                  "minimal_ratio")
     if not runs:
         return ["No run recorded a critical point: add `critical` to the probes."]
     frame = pd.DataFrame([{
@@ -335,7 +336,8 @@ def dynamics(study: "Study", results: "pd.DataFrame") -> list[Any]:
     from mnistlab.present.dynamics_plots import probed
     from mnistlab.analysis.stats import spearman, spread
 
-    runs = [(row, a) for row, a in probed(results, "grad_norm_step", "loss_step", "weights")
+    runs = [(row, a) for row, a in probed(study.probes(results), "grad_norm_step", "loss_step",
+                                               "weights")
             if row["name"] == DYNAMICS]
     if not runs:
         return [f"No run of {DYNAMICS} recorded weights, losses and gradient norms."]

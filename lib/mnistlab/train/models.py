@@ -20,19 +20,18 @@ OPTIMIZERS: dict[str, type[keras.optimizers.Optimizer]] = {
 
 
 def build_mlp(run: dict[str, Any], input_dim: int) -> keras.Model:
-    """A Sequential MLP: hidden Dense layers, optional Dropout after the last, then the output.
-
-    The dropout placement follows study 001's baseline (Dense, Dense, Dropout, Dense); the
-    output layer (units and activation) is the task's.
-    """
+    """A Sequential MLP: hidden Dense layers, Dropout where the run spec places it
+    (``dropout_after``: each hidden layer, or the last only), then the task's output layer."""
     layers: list[keras.layers.Layer] = [keras.Input(shape=(input_dim,))]
     fan_in = input_dim
-    for units, activation in zip(run["hidden"], run["activation"]):
+    last = len(run["hidden"]) - 1
+    for index, (units, activation) in enumerate(zip(run["hidden"], run["activation"])):
         layers.append(keras.layers.Dense(units, activation=activation,
                                          **dense_initializers(run, fan_in)))
         fan_in = units
-    if run.get("dropout"):
-        layers.append(keras.layers.Dropout(run["dropout"]))
+        if run.get("dropout") and (run.get("dropout_after", "each_hidden") == "each_hidden"
+                                   or index == last):
+            layers.append(keras.layers.Dropout(run["dropout"]))
     spec = task(run["task"])
     layers.append(keras.layers.Dense(spec.outputs, activation=spec.output_activation,
                                      **dense_initializers(run, fan_in)))

@@ -36,7 +36,7 @@ def figure2_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
     from mnistlab.analysis import curves
 
     if "val_loss_roughness" not in results:
-        rows = curves.training_rows(study.settings, study.params.data.validation_split)
+        rows = study.training_rows()
         results = curves.with_statistics(results, rows)
     table = claims(study, results)
     supported = int((table["verdict"] == "supported").sum())
