@@ -24,9 +24,6 @@
 # With the same seed, two settings of one shape start from the same initial weights and see the
 # same batches: only the activation differs. So we compare them **paired by seed**, and judge
 # agreement with the published single runs by a 95% *prediction interval for a single run*.
-#
-# **Question for you:** sigmoid squashes into (0, 1), tanh into (−1, 1), relu cuts at 0. On a
-# task most networks solve to 99.7%, how large a difference between them do you expect?
 
 # %% [markdown]
 # ## 1. Setup
@@ -45,6 +42,9 @@ from mnistlab.present import conclusions, plots
 from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
+
+# %%
+study.narrative("question")
 
 # %% [markdown]
 # ## 2. Settings
@@ -111,11 +111,13 @@ Markdown(conclusions.differences(results, "activations", "test_loss", "Test loss
 study.show_analyses(results)
 
 # %% [markdown]
-# **For you to try:** copy the params file and add a configuration like the others (same
-# `group`) with `activation: elu` (or `softplus`, `gelu`), then run
-# `python -m mnistlab run activation --params my_variant.yaml`. Does any activation beat the
-# others by more than the seed noise printed above?
-#
+# **For you to try:** copy the params file as `my_variant.yaml`, change a setting, and run
+# `python -m mnistlab run activation --params my_variant.yaml`; its report shows what changes.
+
+# %%
+study.narrative("to_try")
+
+# %% [markdown]
 # ## 9. Environment
 
 # %%

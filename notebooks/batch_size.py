@@ -26,14 +26,12 @@
 # only the final scores, are the result here, so every claim about a curve is turned into a
 # number: where the validation loss was lowest, how much it still falls at the end, and how
 # rough it is.
-#
-# **Question for you:** with 36,000 training images, how many optimizer updates do 100 epochs
-# make at batch 1? At batch 36,000?
 
 # %% [markdown]
 # ## 1. Setup
 # The parameters cell below is what `make report` (papermill) replaces. Its defaults run the
-# small `quick` profile in about a minute; set `profile = "full"` to reproduce the study.
+# small `quick` profile, a preview the banner describes; set `profile = "full"` to reproduce
+# the study.
 
 # %% tags=["parameters"]
 params_file = "../params/batch_size/004_fouchier_yang.yaml"
@@ -42,10 +40,13 @@ results_dir = ""
 
 # %%
 from mnistlab.analysis import curves
-from mnistlab.present import plots
+from mnistlab.present import plots, tables
 from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
+
+# %%
+study.narrative("question")
 
 # %% [markdown]
 # ## 2. Settings
@@ -58,8 +59,8 @@ study.show_settings()
 # %% [markdown]
 # ## 3. Train
 # Finished runs are cached, so re-running this cell only trains what is missing. Each run is
-# one compiled call per epoch (a graph loop over the batches), which is what makes batch 1
-# affordable: a few microseconds per update instead of a millisecond.
+# one compiled call per epoch (a graph loop over the batches), which is what makes the smallest
+# batches affordable: a few microseconds per update instead of a millisecond.
 
 # %%
 results = study.run(results_dir)
@@ -75,10 +76,12 @@ agreement = study.agreement(results)
 
 # %% [markdown]
 # ## 4. The learning curves, one pair of panels per batch size
-# As the study's Figure 2: accuracy and loss by epoch on the training images (running mean
-# over each epoch, as Keras logs it) and on the validation split (after each epoch). Lines are
-# the mean over seeds; the band spans the lowest to the highest seed. Each panel has its own
-# vertical scale.
+# Accuracy and loss by epoch on the training images (running mean over each epoch, as Keras
+# logs it) and on the validation split (after each epoch). Lines are the mean over seeds; the
+# band spans the lowest to the highest seed. Each panel has its own vertical scale.
+
+# %%
+study.narrative("figure")
 
 # %%
 grid = plots.curve_grid(results, by="batch_size", title="Accuracy and loss by epoch, per batch size")
@@ -92,13 +95,13 @@ grid = plots.curve_grid(results, by="batch_size", title="Accuracy and loss by ep
 # compilation, on this machine and with whatever else ran on it at the time.
 
 # %%
-curves.table(results, by="batch_size")
+tables.curve_statistics(results, by="batch_size")
 
 # %% [markdown]
 # ## 6. The same curves per update
 # Validation loss against the number of optimizer updates made so far, mean over seeds. Where
 # the lines of two batch sizes lie on one another, they learn alike per update: what
-# separates them after 100 epochs is how many updates they made.
+# separates them after the last epoch is how many updates they made.
 
 # %%
 per_update = plots.curves_by_updates(results, hue="batch_size", metric="val_loss",
@@ -120,11 +123,13 @@ study.conclusion(agreement)
 study.show_analyses(results)
 
 # %% [markdown]
-# **For you to try:** copy the params file, give batch 36000 a learning rate of 0.01
-# (`optimizer: {name: adam, learning_rate: 0.01}` in its configuration) and run
-# `python -m mnistlab run batch_size --params my_variant.yaml`. Does it now converge by
-# epoch 100? Which claim changes its verdict?
-#
+# **For you to try:** copy the params file as `my_variant.yaml`, change a setting, and run
+# `python -m mnistlab run batch_size --params my_variant.yaml`; its report shows what changes.
+
+# %%
+study.narrative("to_try")
+
+# %% [markdown]
 # ## 9. Environment
 
 # %%

@@ -24,13 +24,12 @@
 # Every measured number is a mean over seeds. The published numbers are single runs, so we
 # judge agreement with a 95% *prediction interval for a single run*, and show the 95%
 # *confidence interval of our mean* beside it.
-#
-# **Question for you:** before running anything, guess — will ten layers beat one?
 
 # %% [markdown]
 # ## 1. Setup
 # The parameters cell below is what `make report` (papermill) replaces. Its defaults run the
-# small `quick` profile in about a minute; set `profile = "full"` to reproduce the study.
+# small `quick` profile, a preview the banner describes; set `profile = "full"` to reproduce
+# the study.
 
 # %% tags=["parameters"]
 params_file = "../params/depth/000_rim_shin.yaml"
@@ -38,7 +37,7 @@ profile = "quick"
 results_dir = ""
 
 # %%
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 
 from mnistlab.notebook import checks
 from mnistlab.present import conclusions, plots, style
@@ -46,6 +45,9 @@ from mnistlab.analysis import stats
 from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
+
+# %%
+study.narrative("question")
 
 # %% [markdown]
 # ## 2. Settings
@@ -233,9 +235,13 @@ Markdown("- " + conclusions.trend(results, "hidden_layers", "test_accuracy", "de
 study.show_analyses(results)
 
 # %% [markdown]
-# **For you to try:** copy the params file, set 100 units per layer or `patience: 3`, and run
-# `python -m mnistlab run depth --params my_variant.yaml`. Does the best depth move?
-#
+# **For you to try:** copy the params file as `my_variant.yaml`, change a setting, and run
+# `python -m mnistlab run depth --params my_variant.yaml`; its report shows what changes.
+
+# %%
+study.narrative("to_try")
+
+# %% [markdown]
 # ## 8. Environment
 
 # %%

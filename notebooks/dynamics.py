@@ -21,14 +21,12 @@
 # trains: all its weights every few epochs, and the loss and gradient norm of every update.
 # Those recordings are saved with each run; the figures are drawn from them. The banner says
 # which study and which profile produced these numbers.
-#
-# **Question for you:** eight runs of the same network start from eight random points in
-# weight space. Do they end in the same place?
 
 # %% [markdown]
 # ## 1. Setup
 # The parameters cell below is what `make report` (papermill) replaces. Its defaults run the
-# small `quick` profile (2,000 images, three epochs, two seeds).
+# small `quick` profile, a preview the banner describes; set `profile = "full"` to reproduce
+# the study.
 
 # %% tags=["parameters"]
 params_file = "../params/dynamics/002_abhinav.yaml"
@@ -40,6 +38,9 @@ from mnistlab.present import dynamics_plots
 from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
+
+# %%
+study.narrative("question")
 
 # %% [markdown]
 # ## 2. Settings
@@ -65,6 +66,9 @@ agreement = study.agreement(results)
 
 # %% [markdown]
 # ## 4. The published numbers beside ours
+
+# %%
+study.narrative("published")
 
 # %%
 study.show_tables(agreement)
@@ -107,9 +111,13 @@ dynamics_plots.step_series(probes, ["grad_norm_step", "loss_step"],
 study.show_analyses(results)
 
 # %% [markdown]
-# **For you to try:** in a copy of the params file, give the probed network Keras's default
-# initialisation (delete `kernel_initializer`). Do the paths still spread apart?
-#
+# **For you to try:** copy the params file as `my_variant.yaml`, change a setting, and run
+# `python -m mnistlab run dynamics --params my_variant.yaml`; its report shows what changes.
+
+# %%
+study.narrative("to_try")
+
+# %% [markdown]
 # ## 9. Environment
 
 # %%

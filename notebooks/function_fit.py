@@ -22,14 +22,12 @@
 # loss and the gradient norm of every update, its fitted curve, and the Hessian's eigenvalues
 # at a nearby point where the gradient (nearly) vanishes; the figures below are drawn from
 # those recordings. The banner says which study and which profile produced these numbers.
-#
-# **Question for you:** a network with one hidden layer of 220 tanh units and one with three
-# layers of 50, 10 and 4 have the same number of parameters. Which can bend more often?
 
 # %% [markdown]
 # ## 1. Setup
 # The parameters cell below is what `make report` (papermill) replaces. Its defaults run the
-# small `quick` profile (1,000 iterations instead of 20,000, two seeds).
+# small `quick` profile, a preview the banner describes; set `profile = "full"` to reproduce
+# the study.
 
 # %% tags=["parameters"]
 params_file = "../params/function_fit/002_abhinav.yaml"
@@ -41,6 +39,9 @@ from mnistlab.present import dynamics_plots
 from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
+
+# %%
+study.narrative("question")
 
 # %% [markdown]
 # ## 2. Settings
@@ -69,8 +70,9 @@ agreement = study.agreement(results)
 
 # %% [markdown]
 # ## 4. The published numbers beside ours
-# The study prints no loss, only each network's size; here are its counts beside the networks
-# we built.
+
+# %%
+study.narrative("published")
 
 # %%
 study.show_tables(agreement)
@@ -86,7 +88,7 @@ dynamics_plots.fitted_curves(probes, title="Predicted and true y on the training
 # ## 6. Loss and gradient norm by iteration
 # The loss (mean squared error before each update) and the norm of the gradient each update
 # used: median over seeds, with the band from the 25th to the 75th percentile. Both axes are
-# logarithmic, so the first hundred iterations and the last ten thousand are both visible.
+# logarithmic, so the first iterations and the last are both visible.
 
 # %%
 dynamics_plots.step_series(probes, ["loss_step", "grad_norm_step"],
@@ -97,7 +99,8 @@ dynamics_plots.step_series(probes, ["loss_step", "grad_norm_step"],
 # ## 7. Minimal ratio against loss
 # At a point where the gradient vanishes, the Hessian (the matrix of second derivatives of the
 # loss) tells a minimum from a saddle: at a minimum every eigenvalue is positive. The *minimal
-# ratio* is the share of positive eigenvalues. Section 8 explains how the points are found.
+# ratio* is the share of positive eigenvalues. Each point is found from a run's trained
+# weights by a few Newton steps on the gradient (the `critical` probe in its settings).
 
 # %%
 dynamics_plots.ratio_against_loss(probes, title="Minimal ratio at near-critical points")
@@ -116,9 +119,13 @@ dynamics_plots.spectra(probes, title="Hessian eigenvalues at the near-critical p
 study.show_analyses(results)
 
 # %% [markdown]
-# **For you to try:** copy the params file and give every network sigmoid units, or halve the
-# learning rate. Does depth still win at the same size?
-#
+# **For you to try:** copy the params file as `my_variant.yaml`, change a setting, and run
+# `python -m mnistlab run function_fit --params my_variant.yaml`; its report shows what changes.
+
+# %%
+study.narrative("to_try")
+
+# %% [markdown]
 # ## 9. Environment
 
 # %%

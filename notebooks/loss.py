@@ -183,10 +183,13 @@ checks.scaled_logits(loss_and_accuracy)
 study.show_analyses(results)
 
 # %% [markdown]
-# **For you to try:** train one variant with both losses through Keras's own `fit`
-# (`mnistlab.train.training.train_run(run, seed, arrays, engine="plain")`, no XLA). Is the gap
-# still exactly zero? Why might the order of the arithmetic matter?
-#
+# **For you to try:** copy the params file as `my_variant.yaml`, change a setting, and run
+# `python -m mnistlab run loss --params my_variant.yaml`; its report shows what changes.
+
+# %%
+study.narrative("to_try")
+
+# %% [markdown]
 # ## 8. Environment
 
 # %%

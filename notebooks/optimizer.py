@@ -18,15 +18,12 @@
 #
 # This notebook runs the **optimizer** experiment for any study of it: the same network trained
 # with different optimizers, and with the readings of the study's unstated settings that could
-# explain its numbers (input scaling, library defaults, a bug in the loss), each with several
-# random seeds. The params file names the study, its settings and its published tables; the
-# banner below says which study and which profile produced these numbers.
+# explain its numbers, each with several random seeds. The params file names the study, its
+# settings and its published tables; the banner below says which study and which profile
+# produced these numbers.
 #
 # Published numbers are single runs, so we judge agreement with a 95% *prediction interval
 # for a single run*, and show the 95% *confidence interval of our mean* beside it.
-#
-# **Question for you:** an optimizer's default learning rate is part of "the optimizer". Which
-# optimizers do you expect to learn slowest at their defaults, and why?
 
 # %% [markdown]
 # ## 1. Setup
@@ -43,10 +40,16 @@ from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
 
+# %%
+study.narrative("question")
+
 # %% [markdown]
 # ## 2. Settings
 # Every model below is trained with every seed. Settings the study did not state are listed
 # under *Assumptions* with the reason for the value we chose; each *group* is one reading.
+
+# %%
+study.narrative("readings")
 
 # %%
 study.show_settings()
@@ -72,7 +75,10 @@ study.show_tables(agreement)
 # ## 5. Learning curves
 # Mean over seeds per epoch with its 95% CI band, one line per reading; dashed red lines are
 # the published test values. Where the study gives a validation split the curves are
-# validation curves (the same data as the study's own figures), otherwise training curves.
+# validation curves, otherwise training curves.
+
+# %%
+study.narrative("curves")
 
 # %%
 study.show_curves(results, metrics=["accuracy", "loss"])
@@ -98,10 +104,13 @@ study.conclusion(agreement)
 study.show_analyses(results)
 
 # %% [markdown]
-# **For you to try:** copy the params file, give the slowest optimizer ten times its default
-# learning rate, and run `python -m mnistlab run optimizer --params my_variant.yaml`. Does it
-# catch up with Adam, and does its validation loss start rising like Adam's?
-#
+# **For you to try:** copy the params file as `my_variant.yaml`, change a setting, and run
+# `python -m mnistlab run optimizer --params my_variant.yaml`; its report shows what changes.
+
+# %%
+study.narrative("to_try")
+
+# %% [markdown]
 # ## 9. Environment
 
 # %%

@@ -24,9 +24,6 @@
 # Settings are compared **paired by seed** (the same seed gives the same batches), and agreement
 # with the published single runs is judged by a 95% *prediction interval for a single run*, with
 # the 95% *confidence interval of our mean* beside it.
-#
-# **Question for you:** a hidden layer of 16 units has about 12,600 weights, one of 128 units
-# about 100,000. Which should over-fit first on 36,000 images?
 
 # %% [markdown]
 # ## 1. Setup
@@ -46,6 +43,9 @@ from mnistlab.analysis import stats
 from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
+
+# %%
+study.narrative("question")
 
 # %% [markdown]
 # ## 2. Settings
@@ -121,10 +121,13 @@ Markdown(conclusions.differences(results, "hidden_units", "test_loss", "Test los
 study.show_analyses(results)
 
 # %% [markdown]
-# **For you to try:** copy the params file, add a configuration like the others (same `group`)
-# with `hidden: [512]`, and run `python -m mnistlab run width --params my_variant.yaml`. Does
-# the trend continue, and when does its validation loss start to rise?
-#
+# **For you to try:** copy the params file as `my_variant.yaml`, change a setting, and run
+# `python -m mnistlab run width --params my_variant.yaml`; its report shows what changes.
+
+# %%
+study.narrative("to_try")
+
+# %% [markdown]
 # ## 9. Environment
 
 # %%

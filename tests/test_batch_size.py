@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from mnistlab.analysis import curves
+from mnistlab.present import tables
 from mnistlab.present import plots
 from mnistlab.spec.published import load_published
 from mnistlab.notebook.plugins import analysis
@@ -101,7 +102,7 @@ def _results(paper_like: bool = True) -> pd.DataFrame:
 
 
 def test_table_has_every_batch_size_and_statistic():
-    table = curves.table(_results(), by="batch_size")
+    table = tables.curve_statistics(_results(), by="batch_size")
     assert list(table.columns) == SIZES
     assert table.loc["updates per run", 1] == "3,600,000"
     assert table.loc["updates per run", 36000] == "100"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnistlab.core.lock import build_lock
+from mnistlab.lock import build_lock
 from mnistlab.core.errors import ParamsError
 from mnistlab.spec.params import load_params
 from mnistlab.pipeline.runner import Job, validate
@@ -250,7 +250,7 @@ def test_5_a_failing_study_is_named_with_its_cell_and_the_others_still_render(pr
 
 def test_5_a_second_run_on_the_tree_waits_for_the_first_and_names_it(project):
     with build_lock(project):
-        holder = (project / "build/mnistlab.core.lock").read_text()
+        holder = (project / "build/mnistlab.lock").read_text()
         second = _cli(project, "run", "depth", "--profile", "quick", background=True)
         line = _line_with(second.stderr, "[lock]", timeout=60)
         assert f"is held by pid {os.getpid()}" in line and "waiting" in line

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from mnistlab.present.tables import print_parts, wide
 from mnistlab.present.report import PRINT_CSS, print_document

@@ -175,3 +175,29 @@ def test_a_study_with_nothing_published_is_listed_without_a_scorecard(tmp_path):
     html = page([entry], scorecard.frame([entry]))
     assert "no published numbers to compare" in html and "No published numbers compared" in html
     assert '<tr class="number"' not in html and 'class="quick"' not in html
+
+
+def test_the_agreement_travels_as_notebook_output_and_stays_out_of_the_report(tmp_path):
+    """``Study.agreement`` writes no file: its frame is a cell output the runner reads back
+    from the executed notebook, and the report leaves that output out."""
+    import nbformat
+
+    from mnistlab.present.report import notebook_to_html
+
+    frame = pd.DataFrame([{column: None for column in AGREEMENT_COLUMNS}
+                          | {"table": "t1", "row": "1", "column": "acc", "published": 0.97,
+                             "mean": 0.9712, "n": 3}])
+    record = scorecard.agreement_record(frame)
+    assert record["text/plain"].startswith("1 published numbers compared")
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("agreement = study.agreement(results)", outputs=[
+            nbformat.v4.new_output("display_data", data=record)]),
+        nbformat.v4.new_markdown_cell("## Results")])
+    assert scorecard.agreement_from_notebook(nbformat.v4.new_notebook()) is None
+    back = scorecard.agreement_from_notebook(notebook)
+    assert back.loc[0, "published"] == 0.97 and back.loc[0, "row"] == "1"
+    executed = tmp_path / "executed.ipynb"
+    nbformat.write(notebook, executed)
+    page_html = notebook_to_html(executed, "a study")
+    assert "published numbers compared" not in page_html and "0.9712" not in page_html
+    assert "Results" in page_html

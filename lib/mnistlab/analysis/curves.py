@@ -11,12 +11,11 @@ the same numbers.  Nothing here names a study.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from mnistlab.analysis.stats import summarise
 
 TAIL = 0.5  # the later part of training over which roughness and drifts are measured
 LAST = 0.1  # the last part of training over which "still improving" is measured
@@ -113,45 +112,3 @@ def with_statistics(results: pd.DataFrame, rows: int) -> pd.DataFrame:
     out = pd.concat([results.drop(columns=extra.columns, errors="ignore"), extra], axis=1)
     out.attrs.update(results.attrs)  # where the runs live: the scorecard's agreement goes there
     return out
-
-
-def _mean_ci(mean: float, ci: float, digits: int, scale: float = 1.0) -> str:
-    if not np.isfinite(mean):
-        return "–"
-    if not np.isfinite(ci):
-        return f"{mean * scale:.{digits}f}"
-    return f"{mean * scale:.{digits}f} ± {ci * scale:.{digits}f}"
-
-
-# (row heading, statistic, digits, scale): what the per-value table shows, in order.
-TABLE_COLUMNS = (
-    ("val accuracy (%)", "val_accuracy", 2, 100.0),
-    ("val loss", "val_loss", 4, 1.0),
-    ("test accuracy (%)", "test_accuracy", 2, 100.0),
-    ("test loss", "test_loss", 4, 1.0),
-    ("epoch of best val loss", "best_val_epoch", 1, 1.0),
-    ("val-loss roughness (×10⁻³)", "val_loss_roughness", 2, 1e3),
-    ("val-loss turns (%)", "val_loss_reversals", 0, 100.0),
-    ("wall time (s)", "train_time_s", 1, 1.0),
-)
-
-
-def table(results: pd.DataFrame, by: str) -> pd.DataFrame:
-    """One column per value of ``by`` (in the params' order), one row per statistic: seeds,
-    optimizer updates per run, mean ± 95% CI over seeds of every statistic of
-    ``TABLE_COLUMNS``, and updates per second of wall time.  ``results`` must come from
-    ``with_statistics``.  Values run across so that seven batch sizes fit a portrait page."""
-    metrics = [statistic for _, statistic, _, _ in TABLE_COLUMNS]
-    runs = results.assign(updates_per_s=results["updates"] / results["train_time_s"])
-    summary = summarise(runs, [by], metrics + ["updates_per_s"]).set_index(by)
-    updates = runs.groupby(by, sort=False)["updates"].agg(["min", "max"]).loc[summary.index]
-    out = {"seeds": [str(n) for n in summary["seeds"]],
-           "updates per run": [f"{lo:,}" if lo == hi else f"{lo:,}–{hi:,}"
-                               for lo, hi in zip(updates["min"], updates["max"])]}
-    for heading, statistic, digits, scale in TABLE_COLUMNS:
-        out[heading] = [_mean_ci(m, c, digits, scale) for m, c in
-                        zip(summary[f"{statistic}_mean"], summary[f"{statistic}_ci"])]
-    out["updates per s of wall time"] = [f"{m:,.0f}" for m in summary["updates_per_s_mean"]]
-    frame = pd.DataFrame(out, index=summary.index).T
-    frame.columns.name = by.replace("_", " ")
-    return frame

@@ -77,8 +77,12 @@ AGREEMENT_MIME = "application/vnd.mnistlab.agreement+json"
 
 def agreement_record(agreement: pd.DataFrame) -> dict[str, Any]:
     """The agreement frame as a notebook output's data: JSON records under ``AGREEMENT_MIME``,
-    which reports leave out and the runner reads back."""
-    return {AGREEMENT_MIME: json.loads(agreement.to_json(orient="records"))}
+    which reports leave out and the runner reads back, and one plain line for JupyterLab
+    (which has no renderer for our type and would otherwise say so)."""
+    numbers = int(agreement["published"].notna().sum()) if "published" in agreement else 0
+    return {AGREEMENT_MIME: json.loads(agreement.to_json(orient="records")),
+            "text/plain": f"{numbers} published numbers compared with our runs (kept for "
+                          "the scorecard)"}
 
 
 def agreement_from_notebook(notebook: dict[str, Any]) -> pd.DataFrame | None:

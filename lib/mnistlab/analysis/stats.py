@@ -56,12 +56,6 @@ def spread(values: Any, level: float = LEVEL) -> Spread:
     return Spread(n, float(data.mean()), sd, t * sd / np.sqrt(n), t * sd * np.sqrt(1 + 1 / n))
 
 
-def mean_ci(values: Any, level: float = LEVEL) -> tuple[float, float, int]:
-    """Mean, half-width of its Student-t confidence interval, and the number of finite values."""
-    s = spread(values, level)
-    return s.mean, s.ci, s.n
-
-
 def summarise(results: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:
     """One row per group with ``<metric>_mean``, ``_ci``, ``_pi``, ``_n`` (runs with a finite
     value: a diverged run's NaN loss is left out, and counted here) and ``seeds``."""

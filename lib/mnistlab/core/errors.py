@@ -57,6 +57,21 @@ class TrainingFailed(MnistlabError, RuntimeError):
     """A run failed on two workers; the message names the study, configuration and seed."""
 
 
+class MissingRuns(MnistlabError, LookupError):
+    """A study analysis needs runs, epoch logs or published tables that this study does not
+    have: an instructor's variant that keeps only some configurations.  ``needs`` names what
+    the analysis needs and what the study has; ``Study.show_analyses`` shows it as one line in
+    place of that analysis, and the rest of the report renders.  Raised before an analysis
+    draws anything, by ``mnistlab.studies.require``."""
+
+    def __init__(self, needs: str):
+        super().__init__(needs)
+        self.needs = needs
+
+    def __str__(self) -> str:
+        return f"this analysis needs {self.needs}"
+
+
 class StudyFailed(MnistlabError, RuntimeError):
     """One study could not be run or rendered; the other studies go on."""
 

@@ -2,7 +2,7 @@
 
 The second ``make report`` (or ``python -m mnistlab run``) waits for the first, saying who
 holds the lock, and then finds the first one's runs in the cache.  The lock is an ``flock``
-on ``build/mnistlab.core.lock``, so the kernel drops it when its holder exits, however it exits.
+on ``build/mnistlab.lock``, so the kernel drops it when its holder exits, however it exits.
 The holder's own study processes (one per study with ``JOBS`` > 1, started with
 ``$MNISTLAB_LOCK_OWNER`` set to its pid) run under its lock.
 """

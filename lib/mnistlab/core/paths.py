@@ -100,7 +100,7 @@ def summary_csv(root: Path | None = None) -> Path:
 
 def lock_path(root: Path | None = None) -> Path:
     """The lock a run holds on ``build/`` while it trains and renders (``mnistlab.core.lock``)."""
-    return build_dir(root) / "mnistlab.core.lock"
+    return build_dir(root) / "mnistlab.lock"
 
 
 def failure_record(profile: str, experiment: str, study: str, root: Path | None = None) -> Path:

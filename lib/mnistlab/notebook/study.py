@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import HTML
+from IPython.display import HTML, Markdown
 
 from mnistlab.analysis import compare, curves
 from mnistlab.present import conclusions, plots, style, tables
@@ -125,6 +125,30 @@ class Study:
         """Markdown list of how we read the study where its text is ambiguous."""
         return "\n".join(f"- {_text(note)}" for note in self.params.notes) or "- none"
 
+    def narrative(self, key: str) -> Markdown | None:
+        """The study's own sentences named ``key`` in its params' ``narrative`` block (the
+        question a notebook opens with, the figures it quotes, what to try next), so that the
+        notebook around them stays true of any study of its experiment.
+
+        Escaped like every params string (``markup.text``: HTML, links and maths show as
+        typed), keeping the paragraphs and lists written in it and two inline marks:
+        ``**bold**`` and backquoted code, as ``<strong>`` and ``markup.code``.  A study whose
+        params have no ``key`` (an instructor's variant) shows nothing, rather than another
+        study's words: the result is None, so the cell has no output.
+        """
+        import re
+
+        value = self.params.narrative.get(key)
+        if value is None:
+            return None
+        parts = re.split(r"`([^`\n]+)`|\*\*([^*\n]+)\*\*", value)  # plain, code, bold, plain...
+        shown = [markup.text(parts[0])]
+        for code, bold, plain in zip(parts[1::3], parts[2::3], parts[3::3]):
+            shown.append(markup.code(code) if code is not None
+                         else f"<strong>{markup.text(bold)}</strong>")
+            shown.append(markup.text(plain))
+        return Markdown("".join(shown))
+
     def run(self, results_dir: str | Path | None = None) -> pd.DataFrame:
         """Train every configuration × seed (cached per run) and return one row per run.
 
@@ -207,20 +231,30 @@ class Study:
                                      title=f"{style.label(metric)}: published and measured",
                                      names={t: self.published[t].title for t in tables})
 
-    def conclusion(self, agreement: pd.DataFrame) -> "Markdown":
-        from IPython.display import Markdown
-
+    def conclusion(self, agreement: pd.DataFrame) -> Markdown:
         titles = {name: table.title for name, table in self.published.items()}
         return Markdown(conclusions.agreement_summary(agreement, titles))
 
     def show_analyses(self, results: pd.DataFrame) -> None:
-        """The study's own analyses (``mnistlab.studies``), as its params switch them on."""
+        """The study's own analyses (``mnistlab.studies``), as its params switch them on.
+
+        An analysis that needs configurations, epoch logs or published tables this study
+        does not have (a variant that keeps only some) raises ``MissingRuns`` before it
+        computes anything; it is left out with one line saying what it needs, and the
+        others render.  Nothing else is caught: any other error is a bug to see."""
         from IPython.display import Markdown, display
+
+        from mnistlab.core.errors import MissingRuns
 
         if not self.params.analyses:
             display(Markdown("This study asks for no analyses of its own."))
         for name in self.params.analyses:
-            for item in plugins.analysis(name)(self, results):
+            try:
+                items = plugins.analysis(name)(self, results)
+            except MissingRuns as missing:
+                items = [f"*Analysis {_text(name)} is left out: it needs "
+                         f"{_text(missing.needs)}.*"]
+            for item in items:
                 display(Markdown(item) if isinstance(item, str) else item)
 
     def curves(self, results: pd.DataFrame, metrics: list[str]

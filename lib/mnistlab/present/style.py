@@ -54,13 +54,24 @@ def difference(value: Any, digits: int = 4) -> str:
     return number(round(float(value), digits) + 0.0, digits, signed=True)  # + 0.0: no "-0"
 
 
-def mean_ci(mean: float, half: float, digits: int = 4) -> str:
-    """``0.9731 ± 0.0012``; the interval is left out when there is none (one run)."""
+def mean_ci(mean: float, half: float, digits: int = 4, scale: float = 1.0) -> str:
+    """``0.9731 ± 0.0012`` (× ``scale``: 100 for percentages); the interval is left out when
+    there is none (one run)."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "–"
     if half is None or (isinstance(half, float) and math.isnan(half)):
-        return number(mean, digits)
-    return f"{number(mean, digits)} ± {number(half, _half_width_digits(half, digits))}"
+        return number(mean * scale, digits)
+    half = half * scale
+    return f"{number(mean * scale, digits)} ± {number(half, _half_width_digits(half, digits))}"
+
+
+def runs_mean_ci(mean: float, half: float, runs: int, digits: int = 4) -> str:
+    """``mean_ci`` that says when there is no interval because there was one run (or none)."""
+    if runs == 0:
+        return "–"
+    if runs == 1:
+        return number(mean, digits) + " (1 run)"
+    return mean_ci(mean, half, digits)
 
 
 def _half_width_digits(half: float, digits: int) -> int:

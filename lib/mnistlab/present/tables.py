@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML
 
+from mnistlab.analysis.stats import summarise
 from mnistlab.present import style
 from mnistlab.spec.published import PublishedTable
 
@@ -24,11 +25,7 @@ LEGEND = ("*published*: the study's single run. *mean ± CI*: our mean over seed
 
 
 def _mean_ci(row: pd.Series) -> str:
-    if row["n"] == 0:
-        return "–"
-    if row["n"] == 1:
-        return style.number(row["mean"], row["digits"]) + " (1 run)"
-    return style.mean_ci(row["mean"], row["ci"], row["digits"])
+    return style.runs_mean_ci(row["mean"], row["ci"], row["n"], row["digits"])
 
 
 def _prediction(row: pd.Series) -> str:
@@ -107,3 +104,37 @@ def print_parts(frame: pd.DataFrame, limit: int = PRINTED_COLUMNS) -> list[pd.Da
             packed.append([])
         packed[-1] += group
     return [frame[context + columns] for columns in packed]
+
+
+# (row heading, statistic, digits, scale): what the per-value table shows, in order.
+TABLE_COLUMNS = (
+    ("val accuracy (%)", "val_accuracy", 2, 100.0),
+    ("val loss", "val_loss", 4, 1.0),
+    ("test accuracy (%)", "test_accuracy", 2, 100.0),
+    ("test loss", "test_loss", 4, 1.0),
+    ("epoch of best val loss", "best_val_epoch", 1, 1.0),
+    ("val-loss roughness (×10⁻³)", "val_loss_roughness", 2, 1e3),
+    ("val-loss turns (%)", "val_loss_reversals", 0, 100.0),
+    ("wall time (s)", "train_time_s", 1, 1.0),
+)
+
+
+def curve_statistics(results: pd.DataFrame, by: str) -> pd.DataFrame:
+    """One column per value of ``by`` (in the params' order), one row per statistic: seeds,
+    optimizer updates per run, mean ± 95% CI over seeds of every statistic of
+    ``TABLE_COLUMNS``, and updates per second of wall time.  ``results`` must come from
+    ``curves.with_statistics``.  Values run across so that seven batch sizes fit a portrait page."""
+    metrics = [statistic for _, statistic, _, _ in TABLE_COLUMNS]
+    runs = results.assign(updates_per_s=results["updates"] / results["train_time_s"])
+    summary = summarise(runs, [by], metrics + ["updates_per_s"]).set_index(by)
+    updates = runs.groupby(by, sort=False)["updates"].agg(["min", "max"]).loc[summary.index]
+    out = {"seeds": [str(n) for n in summary["seeds"]],
+           "updates per run": [f"{lo:,}" if lo == hi else f"{lo:,}–{hi:,}"
+                               for lo, hi in zip(updates["min"], updates["max"])]}
+    for heading, statistic, digits, scale in TABLE_COLUMNS:
+        out[heading] = [style.mean_ci(m, c, digits, scale) for m, c in
+                        zip(summary[f"{statistic}_mean"], summary[f"{statistic}_ci"])]
+    out["updates per s of wall time"] = [f"{m:,.0f}" for m in summary["updates_per_s_mean"]]
+    frame = pd.DataFrame(out, index=summary.index).T
+    frame.columns.name = by.replace("_", " ")
+    return frame

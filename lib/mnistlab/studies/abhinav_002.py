@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mnistlab.studies import Analyses
+from mnistlab.studies import Analyses, require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,6 +55,18 @@ def _ratio(difference) -> str:
     return f"{10 ** difference.mean:.3g} (95% CI {low:.3g}–{high:.3g})"
 
 
+# The comparisons of ``equal_size``: (a, b, paired by seed, what it tests), a against b.
+FIT_COMPARISONS = {
+    "depth": (DEEP, SHALLOW, False, "Depth, equal size (the study's Model 1 against Model 2)"),
+    "written": (DEEP, AS_WRITTEN, False,
+                "Depth against the 300-unit network as written (901 parameters)"),
+    "activation": (TANH_TWIN, SIGMOID, True, "tanh against sigmoid, same 60-8-6 network and same "
+                   "initial weights (paired by seed)"),
+    "study": (DEEP, SIGMOID, False, "The study's own comparison, Model 2 (50-10-4, tanh) against "
+              "Model 3 (60-8-6, sigmoid), which changes the layer sizes as well as the activation"),
+}
+
+
 def _compare_fit(results: "pd.DataFrame", a: str, b: str, paired: bool) -> tuple[str, bool | None]:
     """How ``a``'s test MSE compares with ``b``'s: a sentence and whether ``a`` is
     significantly better (True), worse (False) or neither (None)."""
@@ -81,6 +93,7 @@ def equal_size(study: "Study", results: "pd.DataFrame") -> list[Any]:
     from mnistlab.analysis.dynamics import weights_without_biases
     from mnistlab.analysis.stats import spread
 
+    require(study, results, any_configuration=[(a, b) for a, b, _, _ in FIT_COMPARISONS.values()])
     rows = []
     for name, runs in results.groupby("name", sort=False):
         first = runs.iloc[0]
@@ -92,10 +105,22 @@ def equal_size(study: "Study", results: "pd.DataFrame") -> list[Any]:
                      "last-epoch training MSE": _geometric(log_train),
                      "seeds": spread(log_test).n})
     table = pd.DataFrame(rows).set_index("configuration")
-    depth, deeper = _compare_fit(results, DEEP, SHALLOW, paired=False)
-    written, _ = _compare_fit(results, DEEP, AS_WRITTEN, paired=False)
-    activation, tanh_wins = _compare_fit(results, TANH_TWIN, SIGMOID, paired=True)
-    study_pair, _ = _compare_fit(results, DEEP, SIGMOID, paired=False)
+    ran = set(results["name"])
+    lines, better = [], {}
+    for key, (a, b, paired, heading) in FIT_COMPARISONS.items():
+        if {a, b} <= ran:  # a variant may keep only some of the five networks
+            sentence, better[key] = _compare_fit(results, a, b, paired=paired)
+            lines.append(f"- **{heading}:** {sentence}")
+    concluded = []
+    if "depth" in better:
+        concluded.append("that more layers fit better (supported here "
+                         + ("" if better["depth"] else "**not** ") + "at the 5% level)")
+    if "activation" in better:
+        concluded.append("that Model 3 fits worse because of its sigmoid activation (the paired "
+                         "control " + ("supports" if better["activation"] else
+                                       "does **not** support") + " the activation as the cause)")
+    if concluded:
+        lines.append("- The study concludes " + " and ".join(concluded) + ".")
     return [
         "### Depth at an equal parameter count, and tanh against sigmoid",
         f"Fit quality is the mean squared error on the {study.settings['test_samples'] or 'test'} "
@@ -104,19 +129,7 @@ def equal_size(study: "Study", results: "pd.DataFrame") -> list[Any]:
         "so they are compared on a log scale: geometric means, and ratios of geometric means "
         "with their 95% confidence interval.",
         table,
-        "\n".join([
-            "- **Depth, equal size (the study's Model 1 against Model 2):** " + depth,
-            "- **Depth against the 300-unit network as written (901 parameters):** " + written,
-            "- **tanh against sigmoid, same 60-8-6 network and same initial weights "
-            "(paired by seed):** " + activation,
-            "- **The study's own comparison, Model 2 (50-10-4, tanh) against Model 3 (60-8-6, "
-            "sigmoid), which changes the layer sizes as well as the activation:** " + study_pair,
-            "- The study concludes that more layers fit better (supported here "
-            + ("" if deeper else "**not** ") + "at the 5% level) and that Model 3 fits worse "
-            "because of its sigmoid activation (the paired control "
-            + ("supports" if tanh_wins else "does **not** support") + " the activation as the "
-            "cause).",
-        ]),
+        "\n".join(lines),
     ]
 
 
@@ -276,15 +289,21 @@ def model_pairs(study: "Study", results: "pd.DataFrame") -> list[Any]:
     from mnistlab.present.dynamics_plots import epoch_curves
     from mnistlab.analysis.stats import spread, welch_difference
 
+    require(study, results, configurations=[MNIST_1], any_configuration=[MNIST_2, MNIST_3],
+            curves=["loss", "accuracy", "val_accuracy"])
+    ran = set(results["name"])
+    others = [(other, figures) for other, figures in ((MNIST_2, "7 and 8"), (MNIST_3, "9 and 10"))
+              if other in ran]  # a variant may keep only one of the two
+    models = [MNIST_1] + [other for other, _ in others]
     items: list[Any] = ["### Figures 7–10: Model 1 against Models 2 and 3",
                         "Loss and accuracy over each epoch's training batches, as the study "
                         "plots them: mean over seeds with its 95% band."]
-    for other, figures in ((MNIST_2, "7 and 8"), (MNIST_3, "9 and 10")):
+    for other, figures in others:
         pair = results[results["name"].isin([MNIST_1, other])]
         items.append(epoch_curves(pair, ["loss", "accuracy"], ["training loss", "training accuracy"],
                                   title=f"Model 1 against Model {other[-1]} (Figures {figures})"))
     rows = []
-    for name in (MNIST_1, MNIST_2, MNIST_3):
+    for name in models:
         runs = _runs(results, name)
         row = {"model": runs["label"].iloc[0]}
         for column, values in (("training loss", _final(results, name, "loss")),
@@ -294,20 +313,20 @@ def model_pairs(study: "Study", results: "pd.DataFrame") -> list[Any]:
             row[column] = f"{s.mean:.4f} ± {s.ci:.4f}"
         row["seeds"] = len(runs)
         rows.append(row)
-    test = {n: _runs(results, n).set_index("seed")["test_accuracy"] for n in (MNIST_1, MNIST_2, MNIST_3)}
-    one_two, one_three = welch_difference(test[MNIST_1], test[MNIST_2]), welch_difference(test[MNIST_3], test[MNIST_1])
+    test = {n: _runs(results, n).set_index("seed")["test_accuracy"] for n in models}
     last = min(5, int(results["epochs_run"].min()))
-    slopes = {n: _runs(results, n)["history"].map(lambda h: np.polyfit(
-        np.arange(last), np.asarray(h["val_accuracy"][-last:]), 1)[0]) for n in (MNIST_1, MNIST_2)}
-    catch = welch_difference(slopes[MNIST_2], slopes[MNIST_1])
-    gap = one_two.mean
     epochs = int(_runs(results, MNIST_1)["epochs_run"].iloc[0])
-    closing = (f" At that rate the gap of {gap:.3f} would close in about {gap / catch.mean:.0f} "
-               "more epochs (an extrapolation, not a measurement)." if catch.mean > 0 and gap > 0 else "")
-    items += [
-        f"Means ± 95% CI over seeds after the last epoch ({epochs}):",
-        pd.DataFrame(rows).set_index("model"),
-        "\n".join([
+    claims = []
+    if MNIST_2 in ran:
+        one_two = welch_difference(test[MNIST_1], test[MNIST_2])
+        slopes = {n: _runs(results, n)["history"].map(lambda h: np.polyfit(
+            np.arange(last), np.asarray(h["val_accuracy"][-last:]), 1)[0]) for n in (MNIST_1, MNIST_2)}
+        catch = welch_difference(slopes[MNIST_2], slopes[MNIST_1])
+        gap = one_two.mean
+        closing = (f" At that rate the gap of {gap:.3f} would close in about {gap / catch.mean:.0f} "
+                   "more epochs (an extrapolation, not a measurement)." if catch.mean > 0 and gap > 0
+                   else "")
+        claims += [
             f"- *\"Model 1 shows a better improvement than Model 2\"*: Model 1's test accuracy "
             f"is {gap:+.4f} ± {one_two.ci:.4f} above Model 2's (Welch p = {one_two.p_value:.2g})"
             + (": supported." if gap > 0 and one_two.p_value < ALPHA else ": not supported."),
@@ -316,12 +335,19 @@ def model_pairs(study: "Study", results: "pd.DataFrame") -> list[Any]:
             f"Model 1's (Welch p = {catch.p_value:.2g})"
             + (", so it is catching up." if catch.mean > 0 and catch.p_value < ALPHA
                else ", so it is not measurably catching up.") + closing,
+        ]
+    if MNIST_3 in ran:
+        one_three = welch_difference(test[MNIST_3], test[MNIST_1])
+        claims.append(
             f"- *\"The model which out-performed Model 2 previously fails to impress when compared "
             f"with Model 3\"*: Model 3's test accuracy is {one_three.mean:+.4f} ± "
             f"{one_three.ci:.4f} against Model 1's (Welch p = {one_three.p_value:.2g})"
             + (": supported, Model 3 is better." if one_three.mean > 0 and one_three.p_value < ALPHA
-               else ": not supported."),
-        ]),
+               else ": not supported."))
+    items += [
+        f"Means ± 95% CI over seeds after the last epoch ({epochs}):",
+        pd.DataFrame(rows).set_index("model"),
+        "\n".join(claims),
     ]
     return items
 
@@ -336,6 +362,7 @@ def dynamics(study: "Study", results: "pd.DataFrame") -> list[Any]:
     from mnistlab.present.dynamics_plots import probed
     from mnistlab.analysis.stats import spearman, spread
 
+    require(study, results, configurations=[DYNAMICS])
     runs = [(row, a) for row, a in probed(study.probes(results), "grad_norm_step", "loss_step",
                                                "weights")
             if row["name"] == DYNAMICS]
@@ -395,7 +422,7 @@ def dynamics(study: "Study", results: "pd.DataFrame") -> list[Any]:
     ]
 
 
-def _mean_distance(points: "np.ndarray") -> float:
+def _mean_distance(points: Any) -> float:
     import numpy as np
 
     count = len(points)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mnistlab.core.markup import text
-from mnistlab.studies import Analyses
+from mnistlab.studies import Analyses, require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,6 +30,7 @@ def input_scaling(study: "Study", results: "pd.DataFrame") -> list[Any]:
     from mnistlab.present import style
     from mnistlab.analysis.stats import summarise
 
+    require(study, results, any_group=["basic", "ablation"], published=["basic"])
     basic = results[results["group"].isin(["basic", "ablation"])]
     summary = summarise(basic, ["label"], ["test_loss", "test_accuracy"])
     target = study.published["basic"].frame.iloc[0]
@@ -73,6 +74,16 @@ def loss_pairing(study: "Study", results: "pd.DataFrame") -> list[Any]:
 
     from mnistlab.present import style
     from mnistlab.analysis.stats import paired_difference
+    from mnistlab.core.errors import MissingRuns
+
+    require(study, results, groups=[CATEGORICAL, SPARSE], published=[CATEGORICAL, SPARSE])
+    labels = {group: list(dict.fromkeys(results.loc[results["group"] == group, "label"]))
+              for group in (CATEGORICAL, SPARSE)}
+    if not set(labels[CATEGORICAL]) & set(labels[SPARSE]):
+        raise MissingRuns(f"a {CATEGORICAL} configuration and its {SPARSE} twin (the same label), "
+                          f"which this study does not run (its {CATEGORICAL} labels: "
+                          f"{'; '.join(labels[CATEGORICAL])}; its {SPARSE} labels: "
+                          f"{'; '.join(labels[SPARSE])})")
 
     accuracy = paired_difference(results, "group", SPARSE, CATEGORICAL, "test_accuracy")
     loss = paired_difference(results, "group", SPARSE, CATEGORICAL, "test_loss")

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mnistlab.studies import Analyses
+from mnistlab.studies import Analyses, require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,6 +112,7 @@ def claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
 
     from mnistlab.analysis.stats import spread
 
+    require(study, results, rows=())
     rows, bounds, full = [], {}, {}
     for table, spec in study.published.items():
         if spec.compare is None:
@@ -133,6 +134,8 @@ def claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
                     verdict = "not reproduced"
                 elif verdict == "reproduced" and not (diff.n > 1 and diff.mean + diff.ci < 0):
                     verdict = "not shown (the paired difference's CI includes 0)"
+            elif statement.below_section:  # a variant without that section's network
+                verdict = f"not judged (no runs of {statement.below_section})"
             s = result["spread"]
             bounds.setdefault(reading, []).append((statement, bound["verdict"]))
             full.setdefault(reading, []).append((statement, verdict))
@@ -153,11 +156,16 @@ def claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
         summary.append(f"- *{reading}*: the bound of {len(kept)} of {len(bounds[reading])} "
                        f"statements reproduced, {len(exact)} of {len(full[reading])} in full"
                        + (f" ({'; '.join(exact)})" if exact else "") + ".")
-    qualitative = [r for r in bounds if all(v == "reproduced" for s, v in bounds[r]
-                                            if s.column == "accuracy_text")]
+    sections = {s.section for s in STATEMENTS if s.column == "accuracy_text"}
+    complete = [r for r in bounds  # a variant may run only some sections' networks
+                if {s.section for s, _ in bounds[r] if s.column == "accuracy_text"} == sections]
+    qualitative = [r for r in complete if all(v == "reproduced" for s, v in bounds[r]
+                                              if s.column == "accuracy_text")]
     summary.append("- The text's qualitative result (both SGD networks below 50%, Adam above "
-                   "95%) is reproduced by " + (" and ".join(f"*{r}*" for r in qualitative)
-                                               if qualitative else "no reading") + ".")
+                   "95%) is " + ("reproduced by " + (" and ".join(f"*{r}*" for r in qualitative)
+                                                      if qualitative else "no reading")
+                                 if complete else "not judged: no reading has runs of all of "
+                                 f"sections {', '.join(sorted(sections))}") + ".")
     return [
         "### Which reading reproduces the text",
         "The study states bounds, not numbers, so each statement is judged as a statement, twice: "
@@ -171,19 +179,6 @@ def claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
         table,
         "\n".join(summary),
     ]
-
-
-def _welch(a: Any, b: Any) -> tuple[float, float]:
-    """Difference of means a − b and the half-width of its Welch 95% interval."""
-    import numpy as np
-    from scipy import stats as st
-
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    if va + vb == 0:
-        return float(a.mean() - b.mean()), 0.0
-    dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    return float(a.mean() - b.mean()), float(st.t.ppf(0.975, dof) * math.sqrt(va + vb))
 
 
 # Section 3.1's network: (initial weights, softmax count) -> run name.
@@ -227,11 +222,11 @@ def gradient_ratio(study: "Study", seed: int = 0, rows: int = 2048) -> dict[str,
 def double_softmax(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Why softmax twice keeps SGD slow: the loss floor and the shrunken gradient, measured;
     and whether PyTorch's initial weights matter beside it (section 3.1, 2 × 2)."""
-    import numpy as np
     import pandas as pd
 
-    from mnistlab.analysis.stats import spread
+    from mnistlab.analysis.stats import spread, welch_difference
 
+    require(study, results, configurations=[FACTORIAL[("pytorch", "once")]])
     floor, start = math.log(1 + 9 / math.e), math.log(10)
     ratios = gradient_ratio(study)
     by_name = results.set_index("name")
@@ -249,19 +244,22 @@ def double_softmax(study: "Study", results: "pd.DataFrame") -> list[Any]:
                        name="initial weights"))
     for softmax in ("once", "twice"):
         if ("keras", softmax) in cells and ("pytorch", softmax) in cells:
-            d, h = _welch(cells[("keras", softmax)], cells[("pytorch", softmax)])
+            welch = welch_difference(cells[("keras", softmax)], cells[("pytorch", softmax)])
+            d, h = welch.mean, welch.ci
             effects.append(f"- Keras's initial weights instead of PyTorch's, softmax {softmax}: "
                            f"{d:+.1f} ± {h:.1f} points of test accuracy (Welch 95% CI)"
                            + (": the initialisation matters." if abs(d) > h
                               else ": no difference the seeds can resolve."))
     for init in ("pytorch", "keras"):
         if (init, "twice") in cells and (init, "once") in cells:
-            d, h = _welch(cells[(init, "twice")], cells[(init, "once")])
+            welch = welch_difference(cells[(init, "twice")], cells[(init, "once")])
+            d, h = welch.mean, welch.ci
             effects.append(f"- Softmax twice instead of once, SGD, {init} initial weights: "
                            f"{d:+.1f} ± {h:.1f} points.")
     if {ADAM_ONCE, ADAM_TWICE} <= set(by_name.index):
-        d, h = _welch(100 * by_name.loc[[ADAM_TWICE], "test_accuracy"].to_numpy(),
-                      100 * by_name.loc[[ADAM_ONCE], "test_accuracy"].to_numpy())
+        welch = welch_difference(100 * by_name.loc[[ADAM_TWICE], "test_accuracy"].to_numpy(),
+                                 100 * by_name.loc[[ADAM_ONCE], "test_accuracy"].to_numpy())
+        d, h = welch.mean, welch.ci
         effects.append(f"- Softmax twice instead of once, Adam (section 3.2): {d:+.1f} ± {h:.1f} "
                        "points" + (": no difference the seeds can resolve." if abs(d) <= h
                                    else "."))
@@ -296,9 +294,11 @@ def double_softmax(study: "Study", results: "pd.DataFrame") -> list[Any]:
 
 
 def _mean_ci(values: Any) -> str:
+    """Accuracy in % over the seeds, at the study's one decimal."""
     from mnistlab.analysis.stats import spread
+    from mnistlab.present import style
 
     if values is None:
         return "–"
     s = spread(values)
-    return f"{s.mean:.1f} ± {s.ci:.1f}" if s.n > 1 else f"{s.mean:.1f} (1 run)"
+    return style.runs_mean_ci(s.mean, s.ci, s.n, 1)

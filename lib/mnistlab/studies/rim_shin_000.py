@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mnistlab.studies import Analyses
+from mnistlab.studies import Analyses, require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,6 +23,7 @@ def depth_claim(study: "Study", results: "pd.DataFrame") -> list[Any]:
     from mnistlab.analysis.stats import spearman, summarise
 
     runs = results.assign(hidden_layers=results["hidden"].map(len))
+    require(study, runs, levels={"hidden_layers": 2})
     rho, p_value = spearman(runs["hidden_layers"], runs["test_accuracy"])
     summary = summarise(runs, ["hidden_layers"], ["test_accuracy"])
     best = summary.loc[summary["test_accuracy_mean"].idxmax()]
@@ -47,8 +48,9 @@ def time_trend(study: "Study", results: "pd.DataFrame") -> list[Any]:
     on an unnamed machine, so only the direction and strength of the trend compare."""
     from mnistlab.present.conclusions import trend
 
-    published = study.published["table1"].frame
     runs = results.assign(hidden_layers=results["hidden"].map(len))
+    require(study, runs, levels={"hidden_layers": 2}, published=["table1"])
+    published = study.published["table1"].frame
     return [
         "### Training time and depth",
         "- Published (Table 1, one run per depth, wall time): "

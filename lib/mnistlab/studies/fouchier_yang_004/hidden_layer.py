@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mnistlab.studies import Analyses
+from mnistlab.studies import Analyses, require
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,9 +73,9 @@ def activation_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
 
     from mnistlab.analysis.stats import pairwise_differences, spread
 
+    require(study, results, groups=[TABLE1], published=["table1"])
     runs = results[results["group"] == TABLE1]
-    if runs.empty:
-        return [f"No runs of the group {TABLE1!r}: nothing to test."]
+    require(study, runs, configurations=["relu"], levels={"name": 2}, curves=["val_loss"])
     means = runs.groupby("name", sort=False)["test_accuracy"].mean().sort_values(ascending=False)
     versus = _versus(runs, "relu", "test_accuracy")
     beyond = versus[versus["p_holm"] < ALPHA]
@@ -87,7 +87,9 @@ def activation_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
         verdict = (f"is **not resolved**: {top}'s mean is as high ({_pp(means.iloc[0])}% against "
                    f"relu's {_pp(means['relu'])}%, a difference within seed noise)")
     elif len(beyond) == len(versus):
-        verdict = "is **supported**: relu's mean is highest and beyond seed noise against both others"
+        others = ("both others" if len(versus) == 2 else "the other" if len(versus) == 1
+                  else f"all {len(versus)} others")  # a variant may keep fewer activations
+        verdict = f"is **supported**: relu's mean is highest and beyond seed noise against {others}"
     else:
         verdict = ("is **not resolved**: relu's mean is highest, but not beyond seed noise against "
                    + ", ".join(versus.loc[versus["p_holm"] >= ALPHA, "other"]))
@@ -99,7 +101,7 @@ def activation_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
     from mnistlab.analysis.curves import roughness
 
     rough = runs.assign(roughness=runs["history"].map(lambda h: roughness(h["val_loss"], TAIL)))
-    table = pd.DataFrame([{"activation": name, **_mean_ci(group["roughness"], spread)}
+    table = pd.DataFrame([{"activation": name, **_seed_spread(group["roughness"], spread)}
                           for name, group in rough.groupby("name", sort=False)]).set_index("activation")
     order = tuple(table["mean"].sort_values().index)
     pairs = pairwise_differences(rough, "name", "roughness")
@@ -136,7 +138,8 @@ def activation_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
     ]
 
 
-def _mean_ci(values: "pd.Series", spread: Any) -> dict[str, float]:
+def _seed_spread(values: "pd.Series", spread: Any) -> dict[str, float]:
+    """Mean, 95% CI half-width and the number of seeds, as table columns."""
     s = spread(values)
     return {"mean": s.mean, "95% CI": s.ci, "seeds": s.n}
 
@@ -164,11 +167,11 @@ def width_claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
     and II print twice, and the best multiclass network of Section V.C."""
     from mnistlab.analysis.stats import spearman, spread
 
+    require(study, results, groups=[TABLE2], published=["table2"])
     runs = results[results["group"] == TABLE2]
-    if runs.empty:
-        return [f"No runs of the group {TABLE2!r}: nothing to test."]
     runs = runs.assign(units=runs["hidden"].map(sum),
                        epoch_s=runs["train_time_s"] / runs["epochs_run"])
+    require(study, runs, levels={"units": 2})
     rho, p_value = spearman(runs["units"], runs["test_accuracy"])
     narrow, wide = runs["units"].min(), runs["units"].max()
     by_seed = runs.pivot_table(index="seed", columns="units", values="test_accuracy")
@@ -281,9 +284,9 @@ def hidden_layer_curves(study: "Study", results: "pd.DataFrame") -> list[Any]:
 
     from mnistlab.analysis.stats import spread
 
+    require(study, results, any_group=[TABLE1, TABLE2])
     runs = results[results["group"].isin([TABLE1, TABLE2])]
-    if runs.empty or "val_loss" not in runs["history"].iloc[0]:
-        return ["These runs have no validation curves (validation_split is 0): nothing to test."]
+    require(study, runs, curves=["val_loss", "val_accuracy"])
     rows = []
     for (group, name), part in runs.groupby(["group", "name"], sort=False):
         loss, accuracy = _curves(part, "val_loss"), _curves(part, "val_accuracy")
@@ -330,21 +333,13 @@ def hidden_layer_curves(study: "Study", results: "pd.DataFrame") -> list[Any]:
     ]
 
 
-def _slope(curve: "Any", tail: float = TAIL) -> float:
-    """Least-squares slope per epoch over the last ``tail`` of a curve."""
-    import numpy as np
-
-    data = np.asarray(curve, dtype=float)
-    part = data[-max(2, int(np.ceil(len(data) * tail))):]
-    return float(np.polyfit(np.arange(len(part)), part, 1)[0]) if len(part) >= 2 else float("nan")
-
-
 def _loss_levels(study: "Study", runs: "pd.DataFrame") -> list[Any]:
     """The published test losses against ours, and how many more epochs of the validation
     loss's late rise would close the gap: a clue to the study's unstated epoch count."""
     import numpy as np
     import pandas as pd
 
+    from mnistlab.analysis import curves
     from mnistlab.analysis.stats import spread
 
     rows = []
@@ -356,7 +351,7 @@ def _loss_levels(study: "Study", runs: "pd.DataFrame") -> list[Any]:
             continue
         published = float(match["loss"].iloc[0])
         test = spread(part["test_loss"])
-        slope = spread([_slope(h["val_loss"]) for h in part["history"]])
+        slope = spread([curves.slope(h["val_loss"], TAIL) for h in part["history"]])
         rising = slope.n > 1 and slope.mean > slope.ci
         more = (published - test.mean) / slope.mean if rising and published > test.mean else np.nan
         rows.append({"setting": name, "published test loss": published,

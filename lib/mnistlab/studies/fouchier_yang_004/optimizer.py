@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mnistlab.studies import Analyses
+from mnistlab.studies import Analyses, require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,9 +49,12 @@ def readings(study: "Study", results: "pd.DataFrame") -> list[Any]:
     which rows."""
     import pandas as pd
 
+    require(study, results, rows=())
     agreement = study.agreement(results)
     names = _readings(study)
-    keys = list(dict.fromkeys(agreement[agreement["table"] == names[0]]["row"]))
+    ran = set(agreement.loc[agreement["n"] > 0, "row"])  # a variant may keep only some rows
+    keys = [key for key in dict.fromkeys(agreement[agreement["table"] == names[0]]["row"])
+            if key in ran]
     table = pd.DataFrame(index=pd.Index(keys, name="optimizer"))
     verdicts, scores = [], {}
     for name in names:
@@ -124,6 +127,7 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
     from mnistlab.analysis.compare import compared_runs
     from mnistlab.analysis.stats import spread
 
+    require(study, results, rows=(), curves=["val_accuracy", "val_loss"])
     mean = mean_curves(study, results)
     if mean.empty:
         return ["### Epochs implied by each row", "No validation curves to read."]
@@ -132,6 +136,8 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
         published = study.published[name].frame.set_index(study.published[name].compare.key)
         label = name.replace("_", " ")
         for key, curve in mean[mean["reading"] == label].groupby("row", sort=False):
+            if key not in published.index:  # a run the study published nothing for
+                continue
             target_acc = float(published.loc[key, ACCURACY]) / 100
             target_loss = float(published.loc[key, LOSS])
             acc_at = crossings(curve[ACCURACY], target_acc)
@@ -207,6 +213,7 @@ def adamax_loss(study: "Study", results: "pd.DataFrame") -> list[Any]:
     from mnistlab.analysis.compare import compared_runs
     from mnistlab.analysis.stats import paired_difference, spread
 
+    require(study, results, rows=("adam", "adamax"), curves=["val_loss"])
     rows, notes = [], []
     for name in _readings(study):
         runs = compared_runs(results, study.published[name])
@@ -235,8 +242,6 @@ def adamax_loss(study: "Study", results: "pd.DataFrame") -> list[Any]:
             + ("Adamax has the lower loss " + ("and the lower accuracy: the published pattern."
                                               if lower_acc else "without a lower accuracy.")
                if lower_loss else "Adamax's loss is not lower than adam's here."))
-    if not rows:
-        return ["### Adamax: lower loss, lower accuracy", "No reading has both adam and adamax."]
     return [
         "### Adamax: lower loss, lower accuracy",
         "Cross-entropy keeps falling as long as confident answers get more confident, and rises "
