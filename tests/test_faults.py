@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnistlab.lock import build_lock
+from mnistlab.core.lock import build_lock
 from mnistlab.core.errors import ParamsError
 from mnistlab.spec.params import load_params
 from mnistlab.pipeline.runner import Job, validate
