@@ -13,6 +13,15 @@ from mnistlab.spec.data import load_mnist
 REPO = Path(__file__).resolve().parents[1]
 
 
+def copy_project(root: Path) -> Path:
+    """``root`` with a copy of the project's params and notebooks, as a fresh checkout has
+    them (no executed notebooks): a scratch project for the runner."""
+    for folder in ("params", "notebooks"):
+        shutil.copytree(REPO / folder, root / folder,
+                        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    return root
+
+
 @pytest.fixture(autouse=True)
 def _hermetic(tmp_path_factory, monkeypatch):
     """Keep Keras and matplotlib state out of $HOME; forget any MNIST loaded by a prior test."""
@@ -39,10 +48,7 @@ def project(tmp_path_factory, mnist_dir) -> Path:
     Shared by the end-to-end and the scorecard tests (rendering it is the expensive part)."""
     from mnistlab.pipeline.runner import report_all
 
-    root = tmp_path_factory.mktemp("project")
-    for folder in ("params", "notebooks"):
-        shutil.copytree(REPO / folder, root / folder,
-                        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    root = copy_project(tmp_path_factory.mktemp("project"))
     with pytest.MonkeyPatch.context() as env:  # the runner sets these for its children
         env.setenv("MNIST_DIR", str(mnist_dir))
         for var in ("IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "KERAS_HOME", "MNISTLAB_THREADS"):

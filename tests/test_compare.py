@@ -187,3 +187,18 @@ def test_a_summary_reads_as_labels_and_intervals():
     assert table.index.name == "hidden layers"
     assert table.iloc[0, 0] == f"5.0 ± {T2 / math.sqrt(3):.1f}"
     assert list(table.columns) == ["epochs run (mean ± 95% CI)", "seeds"]
+
+
+@pytest.mark.parametrize("written, shown", [
+    ("{'name': 'adam', 'learning_rate': 0.001}", "adam (learning rate 0.001)"),
+    ("{'name': 'adam'}", "adam"),
+    ("0.08333333333333333", "0.08333"),
+    ("[{'name': '1', 'batch_size': 1}, {'name': '10', 'batch_size': 10}]",
+     "2 configurations (listed under What varies)"),
+    ("[0, 1, 2]", "0, 1, 2"),
+    ("unit", "unit"),
+])
+def test_assumed_settings_read_as_words_not_python(written, shown):
+    from mnistlab.present import style
+
+    assert style.setting_text(written) == shown

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from pathlib import Path
 
 import jupytext
@@ -21,7 +20,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from mnistlab.notebook.study import open_study
 from mnistlab.spec.params import load_params, published_path
 
-from .conftest import REPO
+from .conftest import REPO, copy_project
 from .test_variant_study import _run, _variant
 
 NOTEBOOKS = REPO / "notebooks"
@@ -184,11 +183,7 @@ def test_every_default_narrative_shows_as_written(experiment):
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory, mnist_dir) -> Path:
     """A scratch copy of the project's params and notebooks, as a fresh checkout has them."""
-    root = tmp_path_factory.mktemp("narrative")
-    for folder in ("params", "notebooks"):
-        shutil.copytree(REPO / folder, root / folder,
-                        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
-    return root
+    return copy_project(tmp_path_factory.mktemp("narrative"))
 
 
 def _visible(page: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import REPO
+from .conftest import REPO, copy_project
 
 TINY = {"quick": {"train_samples": 600, "test_samples": 300, "max_epochs": 1, "seeds": [0, 1]}}
 
@@ -19,11 +18,7 @@ TINY = {"quick": {"train_samples": 600, "test_samples": 300, "max_epochs": 1, "s
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, mnist_dir) -> Path:
     """A scratch copy of the project's params and notebooks, as a fresh checkout has them."""
-    root = tmp_path_factory.mktemp("variant")
-    for folder in ("params", "notebooks"):
-        shutil.copytree(REPO / folder, root / folder,
-                        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
-    return root
+    return copy_project(tmp_path_factory.mktemp("variant"))
 
 
 def _variant(source: str, path: Path, edit) -> Path:

@@ -118,8 +118,9 @@ class Study:
     def _profile_value(self, row: dict[str, str]) -> str:
         """The value this profile ran with: a quick preview's seeds are not the study's."""
         if row["setting"] == "seeds" and self.profile != "full":
-            return f"{self.seeds} in this {self.profile} preview; {row['value']} in the full profile"
-        return row["value"]
+            return (f"{style.setting(self.seeds)} in this {self.profile} preview; "
+                    f"{style.setting_text(row['value'])} in the full profile")
+        return style.setting_text(row["value"])
 
     def notes(self) -> str:
         """Markdown list of how we read the study where its text is ambiguous."""

@@ -6,6 +6,7 @@ only where the magnitude needs it, and labels with units instead of column names
 
 from __future__ import annotations
 
+import ast
 import math
 from typing import Any
 
@@ -92,3 +93,30 @@ def summary_table(summary: pd.DataFrame, by: str, metrics: dict[str, int]) -> pd
     if "seeds" in summary:
         shown["seeds"] = [number(int(n)) for n in summary["seeds"]]
     return shown
+
+
+def setting_text(text: str) -> str:
+    """A setting written as a Python literal (``{'name': 'adam'}``) in reader's words; any
+    other text as it is."""
+    try:
+        return setting(ast.literal_eval(text))
+    except (ValueError, SyntaxError):
+        return text
+
+
+def setting(value: Any) -> str:
+    """A params value as a reader reads it: ``adam (learning_rate 0.001)``, ``0.08333``,
+    ``0, 1, 2``; a list of configurations is counted, since the settings table lists them."""
+    if isinstance(value, dict):
+        options = ", ".join(f"{k.replace('_', ' ')} {setting(v)}" for k, v in value.items()
+                            if k != "name")
+        if "name" in value:
+            return f"{value['name']} ({options})" if options else str(value["name"])
+        return options
+    if isinstance(value, list):
+        if value and all(isinstance(v, dict) for v in value):
+            return f"{len(value)} configurations (listed under What varies)"
+        return ", ".join(setting(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
