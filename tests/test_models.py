@@ -52,3 +52,38 @@ def test_study_001_places_dropout_after_the_last_hidden_layer_only():
     baseline = next(run for run in runs if run["dropout"] == 0.25)
     assert baseline["dropout_after"] == "last_hidden"
     assert [type(layer).__name__ for layer in build_model(baseline).layers].count("Dropout") == 1
+
+
+@pytest.mark.parametrize("run", [
+    _run([64, 32], 0.25),
+    {**_run([16], 0.0), "init": "pytorch"},
+    {**_run([16], 0.0), "kernel_initializer": {"name": "random_normal", "stddev": 1.0}},
+], ids=["keras", "pytorch", "random_normal"])
+def test_a_model_draws_the_weights_keras_would_draw_from_its_seed(run):
+    """Explicit seeds give the weights Keras's implicit seeding gave after set_random_seed,
+    so making them explicit left every cached run valid; other seeds give other weights."""
+    import numpy as np
+
+    from mnistlab.train.backend import keras
+
+    keras.utils.set_random_seed(7)
+    implicit = keras.Sequential([keras.Input(shape=(784,))] + [
+        _unseeded_copy(layer) for layer in build_model(run, seed=7).layers])
+    keras.utils.set_random_seed(0)  # the global state no longer matters
+    explicit = build_model(run, seed=7)
+    for ours, keras_own in zip(explicit.get_weights(), implicit.get_weights(), strict=True):
+        assert np.array_equal(ours, keras_own)
+    assert not np.array_equal(build_model(run, seed=8).get_weights()[0],
+                              explicit.get_weights()[0])
+
+
+def _unseeded_copy(layer):
+    """The same layer with its seeds left to Keras, as the builder made it before seeds were
+    explicit."""
+    config = layer.get_config()
+    for key in ("kernel_initializer", "bias_initializer"):
+        if isinstance(config.get(key), dict) and "seed" in config[key]["config"]:
+            config[key]["config"]["seed"] = None
+    if "seed" in config:
+        config["seed"] = None
+    return type(layer).from_config(config)

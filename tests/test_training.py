@@ -110,3 +110,29 @@ def test_a_batch_larger_than_the_data_is_one_partial_batch(mnist_dir):
     plain = train_run(run, seed=0, arrays=arrays, engine="plain")
     fast = train_run(run, seed=0, arrays=arrays, engine="compiled")
     assert fast["history"]["loss"] == pytest.approx(plain["history"]["loss"], rel=1e-5)
+
+
+def _draw_before_each_layer(monkeypatch) -> None:
+    """What a Dask worker's event loop did under load, made certain: another draw from
+    Python's process-wide generator while the model is being built."""
+    import random
+
+    from mnistlab.train.backend import keras
+
+    for layer in (keras.layers.Dense, keras.layers.Dropout):
+        original = layer.__init__
+
+        def drawing_init(self, *args, _original=original, **kwargs):
+            random.random()
+            _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(layer, "__init__", drawing_init)
+
+
+def test_another_thread_drawing_random_numbers_does_not_change_a_run(small, monkeypatch):
+    run = _run(hidden=[32, 16], activation=["relu", "relu"], dropout=0.25, epochs=2)
+    alone = train_run(run, seed=2, arrays=small)
+    _draw_before_each_layer(monkeypatch)
+    disturbed = train_run(run, seed=2, arrays=small)
+    assert disturbed["history"] == alone["history"]
+    assert disturbed["test_loss"] == alone["test_loss"]

@@ -122,7 +122,7 @@ def study_style_epoch_s(case: Case, arrays: Arrays, epochs: int, seed: int = SEE
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     run = case.run
-    model = compile_model(build_model(run, arrays.x_train.shape[1]), run)
+    model = compile_model(build_model(run, arrays.x_train.shape[1], seed), run)
     y = arrays.y_train
     if run["loss"] == "categorical_crossentropy":
         y = keras.utils.to_categorical(y, 10)
@@ -302,7 +302,7 @@ def study_fit_epoch_s(run: dict[str, Any], x: np.ndarray, y: np.ndarray, epochs:
     """
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
-    model = compile_model(build_model(run, x.shape[1]), run)
+    model = compile_model(build_model(run, x.shape[1], seed), run)
     timed = 1 if len(x) * (1 - VALIDATION_SPLIT) / run["batch_size"] > SLOW_FIT_STEPS else epochs
     timer = _EpochTimer()
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):

@@ -203,7 +203,7 @@ def gradient_ratio(study: "Study", seed: int = 0, rows: int = 2048) -> dict[str,
                             study.settings["train_samples"], study.settings["test_samples"])
     x, y = arrays.x_train[:rows], arrays.y_train[:rows]
     keras.utils.set_random_seed(seed)
-    model = build_model(run)
+    model = build_model(run, seed=seed)
     loss = keras.losses.SparseCategoricalCrossentropy()
     norms = {}
     for name, twice in (("once", False), ("twice", True)):

@@ -20,6 +20,7 @@ from mnistlab.core.errors import TrainingFailed
 import os
 import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +61,11 @@ def worker_count(text: str) -> int:
     return value
 
 
+# Keras keeps one session per process (clear_session, the global seeds), so a worker started
+# with several threads (``dask worker --nthreads 4``) still trains one run at a time.
+_ONE_RUN_AT_A_TIME = threading.Lock()
+
+
 def train_on_worker(task: "RunTask") -> dict[str, Any]:
     """What a worker runs: refuse other training code, then train and return the result."""
     from mnistlab.train.code import training_digest
@@ -69,7 +75,8 @@ def train_on_worker(task: "RunTask") -> dict[str, Any]:
     if here != task.code:
         raise RuntimeError(f"this worker's mnistlab training code ({here[:12]}) differs from the "
                            f"client's ({task.code[:12]}): install the same mnistlab on every worker")
-    return compute_result(task)
+    with _ONE_RUN_AT_A_TIME:
+        return compute_result(task)
 
 
 def send_stderr_to(path: str) -> None:

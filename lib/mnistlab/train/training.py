@@ -278,7 +278,7 @@ class Trainee:
               on_epoch: EpochHook | None = None) -> "Trainee":
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
-        model = compile_model(build_model(run, input_dim), run)
+        model = compile_model(build_model(run, input_dim, seed), run)
         return cls(model, epoch_orders(rows, seed, run.get("passes_per_epoch", 1)),
                    _callbacks(run, epochs, on_epoch))
 
