@@ -36,6 +36,7 @@ def _depth(edit=None) -> dict:
     """The depth study cut to two small configurations on the tiny quick profile."""
     raw = yaml.safe_load((REPO / "params/depth/000_rim_shin.yaml").read_text())
     raw["configurations"] = [{"name": "1", "hidden": [8]}, {"name": "2", "hidden": [8, 8]}]
+    raw["study"]["published_rows"] = "some"
     raw["profiles"] = copy.deepcopy(TINY)
     if edit:
         edit(raw)

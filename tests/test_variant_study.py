@@ -39,6 +39,7 @@ def _run(project: Path, experiment: str, params: Path) -> subprocess.CompletedPr
 def test_a_depth_variant_with_100_units_renders_beside_the_published_tables(project, tmp_path):
     def wider(raw):
         raw["configurations"] = [{"name": "1", "hidden": [100]}, {"name": "2", "hidden": [100, 100]}]
+        raw["study"]["published_rows"] = "some"
         raw["study"]["title"] = "Depth with 100 units <b>per</b> layer"
     params = _variant("depth/000_rim_shin.yaml", tmp_path / "my_depth.yaml", wider)
     full = project / "reports/depth/my_depth.html"  # a full report made earlier

@@ -76,6 +76,14 @@ def last_change(values: Sequence[float], fraction: float = LAST) -> float:
     return float(data[-1] / data[-1 - back] - 1)
 
 
+# The columns ``with_statistics`` adds (the keys of ``run_statistics``): published files may
+# compare with them when their runs keep a validation split.
+CURVE_STATISTICS = ("val_loss", "val_accuracy", "first_val_accuracy", "best_val_epoch",
+                    "steps_per_epoch", "updates", "updates_to_best", "val_loss_roughness",
+                    "val_accuracy_roughness", "val_loss_reversals", "gap_slope",
+                    "val_accuracy_slope", "val_loss_last_change")
+
+
 def run_statistics(history: dict[str, list[float]], batch_size: int, rows: int
                    ) -> dict[str, float]:
     """Every statistic of one run's epoch logs (which must hold validation curves)."""

@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from mnistlab.core.cache import write_bytes_atomic
+from mnistlab.core import csvfile
 from mnistlab.spec.published import PublishedTable, tolerance_of
 
 
@@ -189,8 +189,7 @@ def sentence(row: pd.Series) -> str:
 
 def write_csv(scorecard: pd.DataFrame, path: Path) -> Path:
     """``reports/summary.csv``: the scorecard's rows, machine-readable, full precision."""
-    write_bytes_atomic(path, scorecard[SUMMARY_COLUMNS].to_csv(index=False).encode())
-    return path
+    return csvfile.write_csv(scorecard[SUMMARY_COLUMNS], path)
 
 
 class _Headings(HTMLParser):

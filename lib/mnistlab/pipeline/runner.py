@@ -32,7 +32,8 @@ from mnistlab.core.failures import Failure
 from mnistlab.core.lock import OWNER, build_lock
 from mnistlab.notebook.plugins import unknown_analyses
 from mnistlab.core.errors import ParamsError
-from mnistlab.spec.params import Params, ProfileName, load_params, published_path
+from mnistlab.spec.params import Params, ProfileName, load_params, published_path, resolve_runs
+from mnistlab.spec.tasks import recorded_metrics
 from mnistlab.core.paths import (failure_record, notebook_path, params_dir, project_root,
                     report_base, report_notebook, report_paths, reports_dir, state_dir,
                     study_build_dir, worker_log)
@@ -96,11 +97,27 @@ def validate(jobs: list[Job], root: Path | None = None) -> None:
             problems.append(f"{job.params_path}: key 'study.published': {published} not found")
         elif published is not None:
             try:
-                load_published(published)
+                tables = load_published(published)
             except PublishedError as error:
                 problems.append(f"{job.params_path}: key 'study.published': {error}")
+                continue
+            problems += [f"{published}: {problem}" for problem in _join_problems(params, tables)]
     if problems:
         raise ParamsError("\n".join(problems))
+
+
+def _join_problems(params: Params, tables: dict) -> list[str]:
+    """Each published table's compare block against the runs the params file resolves to."""
+    from mnistlab.analysis.curves import CURVE_STATISTICS
+    from mnistlab.spec.published import join_problems
+
+    runs = resolve_runs(params)
+    metrics = {m for run in runs for m in recorded_metrics(run["task"])}
+    if params.data.validation_split > 0:
+        metrics |= set(CURVE_STATISTICS)
+    every_row = params.study.published_rows == "all"
+    return [problem for table in tables.values()
+            for problem in join_problems(table, runs, metrics, every_row)]
 
 
 def registered_folder(params_path: Path, root: Path) -> str | None:

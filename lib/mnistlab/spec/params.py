@@ -279,6 +279,10 @@ class Paper(Strict):
     published: Annotated[str, AfterValidator(_plain_name)] | None = Field(
         None, description="a file name in params/published/ (no folders); none for a study "
         "of your own with nothing published to compare")
+    published_rows: Literal["all", "some"] = Field(
+        "all", description="all: every published row must name a configuration here (a row "
+        "that names none is a typo, refused); some: a variant that runs only some of the "
+        "study's configurations, whose other published rows show as not run")
 
 
 class Data(Strict):

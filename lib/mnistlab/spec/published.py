@@ -16,6 +16,7 @@ runs each published row is and which measured metric each published column is:
         group: main                   # only runs of this group (optional)
         aliases: {}                   # published key -> run name/label where they differ
         unpublished: show             # selected runs without a published row: show or hide
+        unmatched: refused            # published rows no configuration runs: refused or allowed
         columns:
           loss: {metric: test_loss}
           accuracy: {metric: test_accuracy, unit: fraction, digits: 4}
@@ -122,6 +123,9 @@ class CompareSpec(_Strict):
     aliases: dict[str | int, str] = Field(default_factory=dict)
     unpublished: Literal["show", "hide"] = Field("show", description="show selected runs that "
                                                  "have no published row, after the published rows")
+    unmatched: Literal["refused", "allowed"] = Field(
+        "refused", description="published rows that no configuration answers to: refused (a "
+        "typo, most likely), or allowed (rows the study publishes and this file does not run)")
     columns: dict[str, ColumnSpec] = Field(min_length=1)
 
 
@@ -144,8 +148,23 @@ class TableSpec(_Strict):
             unknown = [c for c in named if c not in self.columns]
             if unknown:
                 raise ValueError(f"compare names {unknown}, not columns of the table {self.columns}")
+            self._compared_values_are_numbers()
         self._explanations_name_real_cells()
         return self
+
+    def _compared_values_are_numbers(self) -> None:
+        """A compared cell is a number, or null where the study gives none: text such as
+        "n/a" would otherwise fail only after the whole sweep has trained."""
+        key = self.columns.index(self.compare.key)
+        for column in self.compare.columns:
+            index = self.columns.index(column)
+            for row in self.rows:
+                value = row[index]
+                if value is not None and (isinstance(value, bool)
+                                          or not isinstance(value, (int, float))):
+                    raise ValueError(f"row {row[key]!r}, column {column!r}: value {value!r} is "
+                                     "not a number; allowed are numbers, or null where the "
+                                     "study gives none")
 
     def _explanations_name_real_cells(self) -> None:
         if self.explanations and self.compare is None:
@@ -165,6 +184,39 @@ class TableSpec(_Strict):
 class PublishedFile(_Strict):
     study: str = Field(pattern=r"^\d{3}$")
     tables: dict[str, TableSpec] = Field(min_length=1)
+
+
+def join_problems(table: "PublishedTable", runs: list[dict[str, Any]], metrics: set[str],
+                  every_row: bool = True) -> list[str]:
+    """What a table's compare block names that no run gives: a metric the runs do not record,
+    a published row (or a ``versus`` row) that no configuration answers to.
+
+    ``runs`` are the resolved run specs of the study's params file; ``metrics`` what they
+    record; ``every_row`` is false for a params file that runs only some of the study's
+    configurations.  Empty when the table joins (or has no compare block).
+    """
+    spec = table.compare
+    if spec is None:
+        return []
+    problems = [f"table {table.name!r}, column {name!r}: metric {column.metric!r} is not "
+                f"recorded by any run; allowed: {', '.join(sorted(metrics))}"
+                for name, column in spec.columns.items() if column.metric not in metrics]
+    selected = [run for run in runs if spec.group is None or run.get("group") == spec.group]
+    to_key = {str(run): str(key) for key, run in spec.aliases.items()}
+    answered = {to_key.get(str(run.get(spec.match)), str(run.get(spec.match))) for run in selected}
+    where = f"configurations{f' of group {spec.group!r}' if spec.group else ''} by {spec.match}"
+    if spec.unmatched == "refused" and every_row:
+        problems += [f"table {table.name!r}: published row {key!r} matches none of the "
+                     f"{where} ({', '.join(sorted(answered))}); fix the key or add an alias; "
+                     "rows the study publishes but never runs take unmatched: allowed in the "
+                     "compare block, and a variant running only some configurations takes "
+                     "study.published_rows: some in its params file"
+                     for key in table.frame[spec.key].astype(str) if key not in answered]
+    problems += [f"table {table.name!r}, column {name!r}: versus {column.versus!r} matches "
+                 f"none of the {where} ({', '.join(sorted(answered))})"
+                 for name, column in spec.columns.items()
+                 if column.versus is not None and str(column.versus) not in answered]
+    return problems
 
 
 @dataclass(frozen=True)

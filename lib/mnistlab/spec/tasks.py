@@ -61,6 +61,18 @@ TASKS: dict[str, Task] = {
 }
 
 
+# What every run records besides its scores (``train.training.train_run``): the published
+# files' ``compare`` blocks may name these, the scores below, and the curve statistics.
+RUN_NUMBERS = ("epochs_run", "train_time_s", "train_cpu_s", "threads", "parameters")
+
+
+def recorded_metrics(name: str) -> tuple[str, ...]:
+    """The numbers a run of task ``name`` records: ``RUN_NUMBERS``, then the loss and each
+    of the task's metrics on the training and the test data (``train_loss``, ``test_accuracy``)."""
+    scores = ("loss", *task(name).metrics)
+    return (*RUN_NUMBERS, *(f"{part}_{score}" for part in ("train", "test") for score in scores))
+
+
 def task(name: str) -> Task:
     """The registered task ``name``, or a message listing the ones there are."""
     try:

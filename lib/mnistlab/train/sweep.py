@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mnistlab.core.cache import digest, write_bytes_atomic, write_json_atomic
+from mnistlab.core import csvfile
 from mnistlab.spec.params import Params, ProfileName, profile_settings, resolve_runs
 from mnistlab.core.paths import rejected_dir, runs_dir, study_build_dir
 from mnistlab.spec.tasks import task as task_named
@@ -245,7 +246,7 @@ def run_sweep(params: Params, params_path: str | Path, profile: ProfileName = "q
     frame = pd.DataFrame(rows)
     frame.attrs["results_dir"] = str(tasks[0].path.parent.parent)
     frame.attrs["cached_runs"] = progress.cached_runs
-    frame.drop(columns=["history"]).to_csv(tasks[0].path.parent.parent / "results.csv", index=False)
+    csvfile.write_csv(frame.drop(columns=["history"]), tasks[0].path.parent.parent / "results.csv")
     return frame
 
 
