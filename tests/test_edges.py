@@ -102,3 +102,63 @@ def test_text_cells_a_spreadsheet_would_evaluate_are_neutralised(tmp_path):
         rows = list(csv.DictReader(handle))
     assert [r["row"] for r in rows] == ["'" + h for h in hostile[:5]] + ["plain", "a=b"]
     assert rows[0]["value"] == "-0.5", "numbers stay numbers"
+
+
+def test_a_truncated_or_altered_probes_file_is_named_moved_aside_and_retrained(
+        tmp_path, mnist_dir, capsys):
+    from mnistlab.spec.params import load_params
+    from mnistlab.train.sweep import load_probes, plan, run_sweep
+
+    raw = yaml.safe_load((REPO / "params/dynamics/002_abhinav.yaml").read_text())
+    raw["configurations"] = [{"name": "p", "hidden": [4], "activation": "relu",
+                              "probes": {"weights_every": 1, "grad_norm": "step"}}]
+    raw["profiles"] = {"quick": {"train_samples": 100, "test_samples": 50, "max_epochs": 1,
+                                 "seeds": [0, 1]}}
+    raw["study"]["published_rows"] = "some"
+    path = tmp_path / "params/dynamics/p.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    params, out = load_params(path), tmp_path / "build"
+    first = run_sweep(params, path, "quick", out)
+    truncated, flipped = (task.probes_path for task in plan(params, path, "quick", out))
+    truncated.write_bytes(truncated.read_bytes()[:40])
+    data = bytearray(flipped.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    flipped.write_bytes(bytes(data))
+    capsys.readouterr()
+
+    again = run_sweep(params, path, "quick", out)
+    err = capsys.readouterr().err
+    for probes in (truncated, flipped):
+        line = next(line for line in err.splitlines() if f"probes file {probes} is not" in line)
+        assert "rejected" in line and "training this run again" in line
+    assert len(list((out / "runs/rejected").glob("*.npz"))) == 2, "kept for inspection"
+    for (_, before), (_, after) in zip(first.iterrows(), again.iterrows()):
+        assert (load_probes(out, after)["weights"] == load_probes(out, before)["weights"]).all()
+
+
+def test_an_unreachable_scheduler_is_named_in_one_line_within_seconds(tmp_path):
+    from mnistlab.core.errors import SchedulerUnreachable
+    from mnistlab.train.cluster import training_client
+
+    started = time.perf_counter()
+    with pytest.raises(SchedulerUnreachable) as error:
+        with training_client(2, "tcp://127.0.0.1:1", tmp_path / "workers.log"):
+            pass
+    assert time.perf_counter() - started < 20, "the connect timeout, not Dask's retries"
+    message = str(error.value)
+    assert "\n" not in message and "no Dask scheduler answered at tcp://127.0.0.1:1" in message
+    assert "`dask scheduler`" in message and error.value.exit_code == 6
+
+
+@pytest.mark.parametrize("jobs, refused", [("0", "at least 1"), ("9", "at most 8"),
+                                           ("1000", "at most 8")])
+def test_a_worker_count_beyond_four_per_core_is_refused_with_the_cap(jobs, refused, monkeypatch):
+    import argparse
+
+    from mnistlab.train import cluster
+
+    monkeypatch.setattr(cluster.os, "cpu_count", lambda: 2)
+    with pytest.raises(argparse.ArgumentTypeError, match=refused):
+        cluster.worker_count(jobs)
+    assert cluster.worker_count("8") == 8

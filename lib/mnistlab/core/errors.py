@@ -53,6 +53,19 @@ class LabError(MnistlabError, RuntimeError):
     exit_code = 4
 
 
+class CannotWrite(MnistlabError, OSError):
+    """A file of ours cannot be written (a full disk, a read-only folder); the message names
+    it and what to do.  Nothing half-written is left where a complete file was."""
+
+    exit_code = 5
+
+
+class SchedulerUnreachable(MnistlabError, ConnectionError):
+    """Nothing answered at the Dask scheduler address given; the message says how to start one."""
+
+    exit_code = 6
+
+
 class TrainingFailed(MnistlabError, RuntimeError):
     """A run failed on two workers; the message names the study, configuration and seed."""
 

@@ -15,7 +15,7 @@ finishes, so an interrupted or partly failed sweep resumes and no run is stored 
 
 from __future__ import annotations
 
-from mnistlab.core.errors import TrainingFailed
+from mnistlab.core.errors import SchedulerUnreachable, TrainingFailed
 
 import os
 import signal
@@ -50,14 +50,25 @@ LOCAL_WORKER_CONFIG = {
 }
 
 
+# Local worker processes beyond four per core only add memory and start-up time.
+WORKERS_PER_CORE = 4
+CONNECT_TIMEOUT_S = 5
+
+
 def worker_count(text: str) -> int:
     """``--jobs`` as argparse reads it: a whole number of local worker processes, at least 1
-    (a cluster of none would wait forever for a worker)."""
+    (a cluster of none would wait forever for a worker) and at most four per core."""
     import argparse
 
     value = int(text)
+    cores = os.cpu_count() or 1
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 worker process, got {value}")
+    if value > WORKERS_PER_CORE * cores:
+        raise argparse.ArgumentTypeError(
+            f"at most {WORKERS_PER_CORE * cores} worker processes on this machine "
+            f"({cores} cores × {WORKERS_PER_CORE}), got {value}; for more, start a Dask "
+            "cluster and pass its --scheduler")
     return value
 
 
@@ -84,6 +95,20 @@ def send_stderr_to(path: str) -> None:
     os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644), 2)
 
 
+def _connect(scheduler: str) -> "Client":
+    """A client of the scheduler at ``scheduler``, or one line saying nothing answered."""
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except (OSError, ValueError) as error:  # OSError includes the connect timeout
+        raise SchedulerUnreachable(
+            f"no Dask scheduler answered at {scheduler} within {CONNECT_TIMEOUT_S} s: "
+            f"start one there (`dask scheduler`, then `dask worker "
+            f"{scheduler}` on each machine), or leave out --scheduler and "
+            f"${SCHEDULER_ENV} to train on this machine") from None
+
+
 @contextmanager
 def training_client(jobs: int, scheduler: str | None, log_path: Path) -> Iterator["Client"]:
     """A client of the cluster at ``scheduler``, or of a new LocalCluster of ``jobs`` processes.
@@ -97,7 +122,7 @@ def training_client(jobs: int, scheduler: str | None, log_path: Path) -> Iterato
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if scheduler:
-        client, cluster = Client(scheduler, timeout="20s"), None
+        client, cluster = _connect(scheduler), None
     else:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with dask.config.set(LOCAL_WORKER_CONFIG):  # the nannies hand it to their workers

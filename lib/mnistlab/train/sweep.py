@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -138,8 +139,17 @@ class RunTask:
             wrong.append("history")
         if wrong:
             raise ValueError(f"not a number or incomplete: {', '.join(wrong)}")
-        if self.run.get("probes") and not self.probes_path.is_file():
-            raise ValueError(f"its probes file {self.probes_path.name} is missing")
+        if self.run.get("probes"):
+            self._verify_probes(result.get("probes_sha256"))
+
+    def _verify_probes(self, recorded: str | None) -> None:
+        """The probe arrays are the ones stored with the result: a truncated or altered
+        ``.npz`` would otherwise be trusted and fail every rerun inside the notebook."""
+        if not self.probes_path.is_file():
+            raise ValueError(f"its probes file {self.probes_path} is missing")
+        if hashlib.sha256(self.probes_path.read_bytes()).hexdigest() != recorded:
+            raise ValueError(f"its probes file {self.probes_path} is not the one stored with "
+                             "it (truncated or changed)")
 
     def _reject(self) -> Path:
         """Move the bad result (and its probes) to ``runs/rejected/``, kept for inspection."""
@@ -199,6 +209,7 @@ def store_result(task: RunTask, result: dict[str, Any]) -> dict[str, Any]:
         np.savez_compressed(buffer, **probes)
         write_bytes_atomic(task.probes_path, buffer.getvalue())
     result["probes_file"] = task.probes_path.name if probes else None
+    result["probes_sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest() if probes else None
     write_json_atomic(task.path, result)
     return result
 
