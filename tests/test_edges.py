@@ -162,3 +162,24 @@ def test_a_worker_count_beyond_four_per_core_is_refused_with_the_cap(jobs, refus
     with pytest.raises(argparse.ArgumentTypeError, match=refused):
         cluster.worker_count(jobs)
     assert cluster.worker_count("8") == 8
+
+
+def test_a_batch_larger_than_the_studys_rows_is_refused_and_a_quick_preview_says_full_batch(
+        tmp_path):
+    from mnistlab.notebook.study import open_study
+    from mnistlab.spec.params import load_params
+
+    raw = yaml.safe_load((REPO / "params/depth/000_rim_shin.yaml").read_text())
+    raw["configurations"][1]["batch_size"] = 5000
+    raw.setdefault("data", {})["train_samples"] = 1000
+    path = tmp_path / "big.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.raises(ParamsError, match=r"configurations\[1\].batch_size': value 5000 is "
+                                          r"larger than the 1000 training rows"):
+        load_params(path)
+
+    quick = open_study(REPO / "params/batch_size/004_fouchier_yang.yaml", "quick")
+    assert ("Batches of 10,000 and 36,000 are larger than this profile's 1,800 training images: "
+            "those runs train on one full batch of 1,800 per epoch.") in quick.banner()
+    assert "full batch" not in open_study(REPO / "params/batch_size/004_fouchier_yang.yaml",
+                                          "full").banner()

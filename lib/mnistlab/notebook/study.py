@@ -66,7 +66,19 @@ class Study:
                 f"{self.settings['max_epochs']} epoch(s) and tested on {self.settings['test_samples']} "
                 "test images. Numbers will differ from the published ones; run the `full` profile "
                 "(`make report`) to reproduce the study.")
-        return "\n".join(lines)
+            lines.append(self._full_batches())
+        return "\n".join(line for line in lines if line)
+
+    def _full_batches(self) -> str:
+        """The quick profile's note on batches larger than its training rows: each such run
+        trains one full batch per epoch, so its effective batch is the rows, not the setting."""
+        rows = self.training_rows()
+        larger = sorted({r["batch_size"] for r in resolve_runs(self.params) if r["batch_size"] > rows})
+        if not larger:
+            return ""
+        sizes = " and ".join(f"{b:,}" for b in larger)
+        return (f"> Batches of {sizes} are larger than this profile's {rows:,} training images: "
+                f"those runs train on one full batch of {rows:,} per epoch.")
 
     def configurations(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Settings shared by every model, and one row per model for the settings that vary."""

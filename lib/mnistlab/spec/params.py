@@ -498,12 +498,19 @@ def _invalid(path: Path, problems: list[str]) -> ParamsError:
 
 def _check_steps(params: Params) -> list[str]:
     """Refuse a run of more optimizer steps than a study on this kit could ever finish
-    (``epochs: 5000000`` for ``50``): epochs × batches per epoch of the full profile."""
+    (``epochs: 5000000`` for ``50``): epochs × batches per epoch of the full profile; and a
+    batch larger than the full profile's training rows, which the report would misstate.
+    (The quick profile's fewer rows train such a batch as one full batch, and say so.)"""
     problems = []
     for index, run in enumerate(resolve_runs(params)):
         rows = (TASKS[run["task"]].source.train_rows(params.data.train_samples)
                 * (1 - params.data.validation_split))
         steps = run["epochs"] * -(-int(rows) // run["batch_size"])
+        if run["batch_size"] > rows:
+            problems.append(f"key '{_where(params, index, 'batch_size')}.batch_size': value "
+                            f"{run['batch_size']} is larger than the {int(rows)} training rows "
+                            "the study trains on (data.train_samples less the validation "
+                            f"split): use at most {int(rows)}, one full batch per epoch")
         if steps > MAX_STEPS:
             problems.append(f"key '{_where(params, index, 'epochs')}.epochs': value "
                             f"{run['epochs']} is not allowed: with batch_size {run['batch_size']} "
