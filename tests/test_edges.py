@@ -183,3 +183,146 @@ def test_a_batch_larger_than_the_studys_rows_is_refused_and_a_quick_preview_says
             "those runs train on one full batch of 1,800 per epoch.") in quick.banner()
     assert "full batch" not in open_study(REPO / "params/batch_size/004_fouchier_yang.yaml",
                                           "full").banner()
+
+
+def test_a_full_disk_mid_write_leaves_the_whole_file_and_no_temporary(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    from mnistlab.core import cache
+    from mnistlab.core.errors import CannotWrite
+
+    target = tmp_path / "run.json"
+    cache.write_bytes_atomic(target, b'{"complete": true}')
+    real = tempfile.NamedTemporaryFile
+
+    class HalfWritten:
+        """A temporary file on a disk that fills up after the first bytes."""
+
+        def __init__(self, *args, **kwargs):
+            self.file = real(*args, **kwargs)
+            self.name = self.file.name
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+        def write(self, data):
+            self.file.write(data[:3])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cache.tempfile, "NamedTemporaryFile", HalfWritten)
+    with pytest.raises(CannotWrite) as error:
+        cache.write_bytes_atomic(target, b'{"complete": false, "longer": 1}')
+    assert str(error.value) == (f"no space left on device writing {target}: free space and run "
+                                "the same command again")
+    assert target.read_bytes() == b'{"complete": true}', "the whole file is still there"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"], "no temporary left"
+
+
+def _tiny_depth_project(root: Path) -> Path:
+    shutil.copytree(REPO / "params/published", root / "params/published")
+    shutil.copytree(REPO / "notebooks", root / "notebooks",
+                    ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    raw = yaml.safe_load((REPO / "params/depth/000_rim_shin.yaml").read_text())
+    raw["configurations"] = [{"name": "1", "hidden": [8]}]
+    raw["study"]["published_rows"] = "some"
+    raw["profiles"] = {"quick": {"train_samples": 200, "test_samples": 100, "max_epochs": 1,
+                                 "seeds": [0, 1]}}
+    path = root / "params/depth/000_rim_shin.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def _mnistlab(root: Path, build: Path, *args: str, user: list[str] | None = None):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, MNISTLAB_ROOT=str(root), MNISTLAB_BUILD=str(build))
+    return subprocess.run([*(user or []), sys.executable, "-m", "mnistlab", *args], env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 40 MB tmpfs to fill (needs the right to mount, as root in CI's container has)."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small filesystem here; the unit test above still runs")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_is_one_line_and_the_same_command_then_finishes(tmp_path, mnist_dir,
+                                                                     small_disk):
+    import os
+
+    project = tmp_path / "project"
+    params = _tiny_depth_project(project)
+    command = ("run", "depth", "--params", str(params), "--profile", "quick", "--force")
+    first = _mnistlab(project, small_disk, *command)
+    assert first.returncode == 0, first.stderr[-3000:]
+    executed = next(small_disk.rglob("depth.executed.ipynb"))
+    whole = executed.read_bytes()
+    filler = small_disk / "filler"
+    stat = os.statvfs(small_disk)  # leave room for half the executed notebook: it fails mid-run
+    filler.write_bytes(b"\0" * (stat.f_bavail * stat.f_frsize - len(whole) // 2))
+    full = _mnistlab(project, small_disk, *command)
+    assert full.returncode != 0
+    lines = [line for line in full.stderr.splitlines() if "no space left on device" in line]
+    assert lines and "free space and run the same command again" in lines[0], full.stderr[-3000:]
+    assert "Traceback" not in full.stderr
+    assert executed.read_bytes() == whole, "no truncated notebook where a whole one was"
+    filler.unlink()
+    again = _mnistlab(project, small_disk, *command)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert not list(small_disk.rglob(".*.tmp*")), "leftover temporaries are cleaned"
+
+
+def test_a_build_folder_this_user_cannot_write_is_one_line(tmp_path, mnist_dir):
+    import os
+
+    project = tmp_path / "project"
+    params = _tiny_depth_project(project)
+    build = tmp_path / "build"
+    build.mkdir()
+    user = None
+    if os.geteuid() == 0:  # root writes anywhere: run as nobody, who cannot write build/
+        user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        for folder in (tmp_path, *tmp_path.parents):
+            folder.chmod(folder.stat().st_mode | 0o005)
+    else:
+        build.chmod(0o555)
+    done = _mnistlab(project, build, "run", "depth", "--params", str(params), "--profile",
+                     "quick", user=user)
+    assert done.returncode == 5, done.stderr[-3000:]
+    assert done.stderr.strip() == (f"error: {build} is not writable by this user: make it "
+                                   "writable (or set MNISTLAB_BUILD to a folder you can write, "
+                                   "for build/) and run the same command again")
+
+
+def test_temporaries_a_crash_left_are_removed_by_the_next_holder_of_the_lock(tmp_path, monkeypatch):
+    import io
+
+    from mnistlab.core.lock import build_lock
+
+    monkeypatch.setenv("MNISTLAB_BUILD", str(tmp_path / "build"))
+    leftovers = [tmp_path / "build/quick/depth/.run.json.k2j3.tmp",
+                 tmp_path / "build/quick/depth/.depth.executed.tmp.ipynb"]
+    kept = tmp_path / "build/quick/depth/run.json"
+    for path in (*leftovers, kept):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    stream = io.StringIO()
+    with build_lock(tmp_path, stream):
+        pass
+    assert not any(path.exists() for path in leftovers) and kept.exists()
+    assert "removed 2 temporary file(s) an interrupted run left in" in stream.getvalue()

@@ -9,6 +9,7 @@ happened in a child process), and the run ends with one summary of them all.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -46,7 +47,12 @@ def of_exception(study: str, error: BaseException, stage: str, notebook: Path | 
 
 
 def save(path: Path, failure: Failure) -> None:
-    write_json_atomic(path, asdict(failure))
+    """Keep the failure for the runner; if even that cannot be written (a full disk), say so
+    in one line and let the failure itself be reported."""
+    try:
+        write_json_atomic(path, asdict(failure))
+    except OSError as error:
+        print(f"[failure] could not record the failure: {error}", file=sys.stderr, flush=True)
 
 
 def load(path: Path) -> Failure | None:

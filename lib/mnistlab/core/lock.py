@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from mnistlab.core.cache import cannot_write, remove_temporaries
 from mnistlab.core.paths import lock_path
 
 OWNER = "MNISTLAB_LOCK_OWNER"  # set by the holder for the study processes it starts
@@ -35,6 +36,15 @@ def _command() -> str:
     return " ".join(sys.argv)[:200] or "python"
 
 
+def _open_lock(path: Path) -> TextIO:
+    """The lock file, opened for appending; a ``build/`` this user cannot write is one line."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "a+")
+    except OSError as error:
+        raise cannot_write(path, error) or error from None
+
+
 @contextmanager
 def build_lock(root: Path | None = None, stream: TextIO | None = None) -> Iterator[None]:
     """Hold ``build/``'s lock for the duration; wait (and say for whom) if another run has it."""
@@ -44,8 +54,7 @@ def build_lock(root: Path | None = None, stream: TextIO | None = None) -> Iterat
         return
     stream = stream or sys.stderr
     path = lock_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
+    with _open_lock(path) as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -56,16 +65,26 @@ def build_lock(root: Path | None = None, stream: TextIO | None = None) -> Iterat
             fcntl.flock(handle, fcntl.LOCK_EX)
             print("[lock] the other run finished; going on with its results in the cache",
                   file=stream, flush=True)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} ({_command()}, since "
-                     f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z})\n")
-        handle.flush()
+        removed = remove_temporaries(path.parent)
+        if removed:
+            print(f"[lock] removed {removed} temporary file(s) an interrupted run left in "
+                  f"{path.parent}", file=stream, flush=True)
+        _write_holder(handle.fileno(), path)
         _held = True
         try:
             yield
         finally:
             _held = False
-            handle.seek(0)
-            handle.truncate()
+            os.ftruncate(handle.fileno(), 0)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_holder(descriptor: int, path: Path) -> None:
+    """Say who holds the lock, for a second run to print.  Unbuffered, so a full disk fails
+    here in one line, and not once more when the file is closed."""
+    line = f"pid {os.getpid()} ({_command()}, since {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z})\n"
+    try:
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, line.encode())
+    except OSError as error:
+        raise cannot_write(path, error) or error from None

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mnistlab.core import failures
-from mnistlab.core.cache import digest, file_digest, source_digest, write_bytes_atomic
+from mnistlab.core.cache import (cannot_write, digest, file_digest, source_digest,
+                                  write_bytes_atomic)
 from mnistlab.spec.data import load_mnist
-from mnistlab.core.errors import StudiesFailed, StudyFailed
+from mnistlab.core.errors import CannotWrite, StudiesFailed, StudyFailed
 from mnistlab.core.failures import Failure
 from mnistlab.core.lock import OWNER, build_lock
 from mnistlab.notebook.plugins import unknown_analyses
@@ -193,15 +194,27 @@ def run_job(job: Job, profile: ProfileName, root: Path | None = None, force: boo
         render(executed, html_path, pdf_path, f"{params.study.id} — {params.study.title}")
         write_bytes_atomic(report_notebook(job.experiment, job.study, root, profile),
                            executed.read_bytes())
+    except CannotWrite:
+        raise  # a full disk or a read-only folder: one line, and no record it could not write
     except Exception as error:
-        failure = failures.of_exception(job.name, error, stage, executed)
-        failures.save(record, failure)
-        raise StudyFailed(failure) from error
+        refused = cannot_write(Path(error.filename or executed), error) \
+            if isinstance(error, OSError) else None
+        if refused:
+            raise refused from None
+        raise _failed(job, error, stage, executed, record) from error
     seconds = time.perf_counter() - started
     _write_manifest(manifest_path, job, params.study.title, profile,
                     report_key(job, profile, mnist.sha256), seconds,
                     _scorecard_entry(job, params, executed, html_path, root))
     return f"{job.name}: rendered {html_path.relative_to(reports_dir(root).parent)} and .pdf in {seconds:.0f} s ({profile})"
+
+
+def _failed(job: Job, error: BaseException, stage: str, executed: Path,
+            record: Path) -> StudyFailed:
+    """The study's failure, recorded for the runner (``failures``)."""
+    failure = failures.of_exception(job.name, error, stage, executed)
+    failures.save(record, failure)
+    return StudyFailed(failure)
 
 
 def up_to_date(job: Job, profile: ProfileName, root: Path) -> bool:
@@ -284,12 +297,21 @@ def execute(job: Job, profile: ProfileName, root: Path) -> Path:
     source_copy = build / f"{job.experiment}.ipynb"
     jupytext.write(jupytext.read(job.notebook_path), source_copy)
     executed = build / f"{job.experiment}.executed.ipynb"
+    partial = build / f".{executed.stem}.tmp.ipynb"  # papermill saves as it goes
     _show_kernel_output()
-    papermill.execute_notebook(
-        str(source_copy), str(executed), kernel_name="python3", progress_bar=False,
-        log_output=True, cwd=str(job.notebook_path.parent), extra_arguments=KERNEL_ARGUMENTS,
-        parameters={"params_file": str(job.params_path), "profile": profile,
-                    "results_dir": str(build)})
+    try:
+        papermill.execute_notebook(
+            str(source_copy), str(partial), kernel_name="python3", progress_bar=False,
+            log_output=True, cwd=str(job.notebook_path.parent), extra_arguments=KERNEL_ARGUMENTS,
+            parameters={"params_file": str(job.params_path), "profile": profile,
+                        "results_dir": str(build)})
+    except papermill.PapermillExecutionError:
+        os.replace(partial, executed)  # complete, with the failing cell marked
+        raise
+    except BaseException:
+        partial.unlink(missing_ok=True)  # cut short (a full disk, Ctrl-C): keep the last whole one
+        raise
+    os.replace(partial, executed)
     return executed
 
 
