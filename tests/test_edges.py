@@ -304,8 +304,8 @@ def test_a_build_folder_this_user_cannot_write_is_one_line(tmp_path, mnist_dir):
     done = _mnistlab(project, build, "run", "depth", "--params", str(params), "--profile",
                      "quick", user=user)
     assert done.returncode == 5, done.stderr[-3000:]
-    assert done.stderr.strip() == (f"error: {build} is not writable by this user: make it "
-                                   "writable (or set MNISTLAB_BUILD to a folder you can write, "
+    assert done.stderr.strip() == (f"error: {build} is not writable by this user: give this "
+                                   "user write access (or set MNISTLAB_BUILD to a folder you can write, "
                                    "for build/) and run the same command again")
 
 

@@ -73,9 +73,9 @@ def cannot_write(path: Path, error: OSError) -> CannotWrite | None:
                            "same command again")
     if error.errno in NOT_WRITABLE:
         folder = next((p for p in Path(path).parents if p.exists()), Path(path).parent)
-        return CannotWrite(f"{folder} is not writable by this user: make it writable (or set "
-                           "MNISTLAB_BUILD to a folder you can write, for build/) and run the "
-                           "same command again")
+        return CannotWrite(f"{folder} is not writable by this user: give this user write "
+                           "access (or set MNISTLAB_BUILD to a folder you can write, for build/) "
+                           "and run the same command again")
     return None
 
 
