@@ -287,6 +287,23 @@ def test_a_full_disk_is_one_line_and_the_same_command_then_finishes(tmp_path, mn
     assert not list(small_disk.rglob(".*.tmp*")), "leftover temporaries are cleaned"
 
 
+def _as_nobody(tmp_path: Path) -> list[str]:
+    """The command prefix that runs as an unprivileged user, or a skip where that user could
+    not run this checkout (root writes anywhere, so chmod alone proves nothing for root)."""
+    import os
+    import subprocess
+    import sys
+
+    user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    for folder in (tmp_path, *tmp_path.parents):
+        folder.chmod(folder.stat().st_mode | 0o005)
+    probe = subprocess.run([*user, sys.executable, "-c", "import mnistlab.pipeline.cli"],
+                           capture_output=True, env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    if probe.returncode != 0:
+        pytest.skip("an unprivileged user cannot run this checkout here")
+    return user
+
+
 def test_a_build_folder_this_user_cannot_write_is_one_line(tmp_path, mnist_dir):
     import os
 
@@ -294,19 +311,17 @@ def test_a_build_folder_this_user_cannot_write_is_one_line(tmp_path, mnist_dir):
     params = _tiny_depth_project(project)
     build = tmp_path / "build"
     build.mkdir()
-    user = None
-    if os.geteuid() == 0:  # root writes anywhere: run as nobody, who cannot write build/
-        user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-        for folder in (tmp_path, *tmp_path.parents):
-            folder.chmod(folder.stat().st_mode | 0o005)
+    if os.geteuid() == 0:
+        user = _as_nobody(tmp_path)
     else:
+        user = None
         build.chmod(0o555)
     done = _mnistlab(project, build, "run", "depth", "--params", str(params), "--profile",
                      "quick", user=user)
     assert done.returncode == 5, done.stderr[-3000:]
     assert done.stderr.strip() == (f"error: {build} is not writable by this user: give this "
-                                   "user write access (or set MNISTLAB_BUILD to a folder you can write, "
-                                   "for build/) and run the same command again")
+                                   "user write access (or set MNISTLAB_BUILD to a folder you "
+                                   "can write, for build/) and run the same command again")
 
 
 def test_temporaries_a_crash_left_are_removed_by_the_next_holder_of_the_lock(tmp_path, monkeypatch):
