@@ -27,7 +27,10 @@ from .conftest import REPO
 
 LABS = sorted(lab_sources(REPO))
 TINY = {"quick": {"train_samples": 600, "test_samples": 300, "max_epochs": 1, "seeds": [0, 1]}}
-KEEP = {"depth": ["1", "2"], "loss": ["basic", "basic-raw-test", "f4-baseline", "f5-baseline"]}
+# the weight path of a dynamics run needs snapshots after a few epochs
+EPOCHS = {"dynamics": 6}
+KEEP = {"depth": ["1", "2"], "loss": ["basic", "basic-raw-test", "f4-baseline", "f5-baseline"],
+        "dynamics": ["model1", "gd_relu"]}  # gd_relu records the weight snapshots
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.DOTALL)
 
 
@@ -43,8 +46,8 @@ def built(tmp_path_factory) -> Path:
     return base
 
 
-def test_depth_and_loss_are_labs_with_at_least_two_exercises(built):
-    assert {"depth", "loss"} <= set(LABS)
+def test_every_notebook_is_a_lab_with_at_least_two_exercises(built):
+    assert set(LABS) == {path.stem for path in (REPO / "notebooks").glob("*.py")}
     for lab in LABS:
         student = nbformat.read(built / "labs" / f"{lab}.ipynb", as_version=4)
         solutions = [c for c in student.cells if _mark(c).get("solution")]
@@ -98,7 +101,7 @@ def _tiny_params(lab: str, folder: Path) -> Path:
     raw = yaml.safe_load(sorted((REPO / "params" / lab).glob("*.yaml"))[0].read_text())
     keep = KEEP.get(lab, [c["name"] for c in raw["configurations"][:2]])
     raw["configurations"] = [c for c in raw["configurations"] if c["name"] in keep]
-    raw["profiles"] = TINY
+    raw["profiles"] = {"quick": {**TINY["quick"], "max_epochs": EPOCHS.get(lab, 1)}}
     path = folder / f"tiny_{lab}.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
     return path
@@ -287,7 +290,7 @@ def test_cross_entropy_and_pairing_slips_get_a_hint():
         return float((a - b).mean()), float(half)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(checks, "_loss_pairs", lambda study: [])
+        patch.setattr(checks, "_pairs", lambda study, setting: [])
         with pytest.raises(AssertionError, match="subtract seed by seed first"):
             checks.paired_difference(unpaired, _results({}), NoStudy())
 
