@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -79,7 +80,7 @@ CLASS = {
     "correct": (COUNT, INTERVAL, 4, ""),
     "partial": (COUNT, None, 2, "NotImplementedError"),
     "stubs": (None, None, 0, "NotImplementedError"),
-    "looping": ("while True:\n    pass\n" + COUNT, INTERVAL, 2, "timed out after 30 s"),
+    "looping": ("while True:\n    pass\n" + COUNT, INTERVAL, 2, "timed out after 60 s"),
     "dying": ("import os\nos._exit(1)\n", INTERVAL, 0, "the kernel died"),
     "chatty": ("print('x' * 10_000_000)\n" + COUNT, INTERVAL, 4, ""),
     "tampering": (TAMPER, "def prediction_interval(values):\n    return 0, 1\n", 0, "AssertionError"),
@@ -114,7 +115,7 @@ def _grade(root: Path, paths: list[Path], *options: str) -> subprocess.Completed
     for var in ("IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "KERAS_HOME"):
         env.pop(var, None)
     return subprocess.run([sys.executable, "-m", "mnistlab", "grade", "mini", *map(str, paths),
-                           "--timeout", "30", *options], env=env, capture_output=True, text=True,
+                           "--timeout", "60", *options], env=env, capture_output=True, text=True,
                           timeout=600)
 
 
@@ -174,13 +175,17 @@ def test_tampering_with_the_checks_earns_nothing():
         reachable.parameters = original
 
 
-def test_a_batch_graded_serially_gives_the_same_table(graded_class, tmp_path):
-    _, root, _ = graded_class
-    parallel = (root / "build/labs/grades.csv").read_text()
+def test_graded_one_at_a_time_the_same_hand_ins_get_the_same_rows(graded_class, tmp_path):
+    """Three of the class again, serially (the whole class serially takes minutes)."""
+    _, root, parallel_output = graded_class
+    parallel = {row["student"]: row for row in csv.DictReader((root / "build/labs/grades.csv").open())}
     again_root, paths = _class(tmp_path)
-    run = _grade(again_root, paths)
+    some = [p for p in paths if p.stem in ("correct", "partial", "not-a-notebook")]
+    run = _grade(again_root, some, "--jobs", "1")
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
-    assert (again_root / "build/labs/grades.csv").read_text() == parallel
+    rows = list(csv.DictReader((again_root / "build/labs/grades.csv").open()))
+    assert len(rows) == 3 and all(row == parallel[row["student"]] for row in rows), rows
+    print(f"simulated class, JOBS=2: {re.search(r'graded in [0-9]+ s', parallel_output).group()}")
 
 
 def test_grading_options_are_checked_before_anything_runs(tmp_path):
@@ -206,3 +211,25 @@ def test_huge_outputs_are_trimmed(tmp_path):
     nbformat.write(notebook, path)
     assert grading.trim_outputs(path) == 300_000 - grading.OUTPUT_KEPT
     assert grading.trim_outputs(path) == 0
+
+
+def test_the_user_fallback_is_refused_where_nobody_could_run_python(tmp_path, monkeypatch):
+    closed = tmp_path / "home"
+    (closed / "bin").mkdir(parents=True)
+    (closed / "bin" / "python").write_text("")
+    closed.chmod(0o700)
+    monkeypatch.setattr(sandbox.sys, "executable", str(closed / "bin" / "python"))
+    monkeypatch.setattr(sandbox.os, "getuid", lambda: 0)
+    assert "closed to other users" in sandbox.user_problem()
+    with pytest.raises(grading.LabError, match="--isolation user: the unprivileged user 'nobody'"):
+        sandbox.choose("user")
+
+
+def test_json_outputs_are_left_as_they_are(tmp_path):
+    data = {"application/json": {"rows": [1, 2]}, "text/plain": ["a" * 200_000]}
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "x", outputs=[nbformat.v4.new_output("display_data", data=data)])])
+    path = tmp_path / "n.ipynb"
+    nbformat.write(notebook, path)
+    assert grading.trim_outputs(path) == 200_000 - grading.OUTPUT_KEPT
+    assert nbformat.read(path, as_version=4).cells[0].outputs[0].data["application/json"] == {"rows": [1, 2]}

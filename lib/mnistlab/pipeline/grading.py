@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from mnistlab.core.errors import LabError
+from mnistlab.core.errors import LabError, MnistlabError
 from mnistlab.core.paths import build_dir, labs_course_dir
 from mnistlab.pipeline import sandbox
 from mnistlab.pipeline.labs import CELL_TIMEOUT_S, generate, nbgrader, scripts_on_path, shown
@@ -117,20 +117,25 @@ def grade_batch(lab: str, submissions: dict[str, Path], settings: Settings = Set
     course = course or labs_course_dir(root)
     generate([lab], root, course)
     _register(course, lab, submissions)
+    problems = {student: _not_a_notebook(path) for student, path in submissions.items()}
+    warm_cache(lab, [path for student, path in submissions.items() if not problems[student]])
     readable = {}
     grades = []
     for student, path in submissions.items():
-        problem = _not_a_notebook(path)
-        if problem:
-            grades.append(_zero(course, lab, student, problem, 0.0))
+        if problems[student]:
+            grades.append(_zero(course, lab, student, problems[student], 0.0))
             progress(grades[-1])
         else:
             readable[student] = _place(course, lab, student, path)
     with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
-        futures = [pool.submit(_grade_one, course, lab, student, settings, isolation, root)
-                   for student in readable]
+        futures = {pool.submit(_grade_one, course, lab, student, settings, isolation, root): student
+                   for student in readable}
         for future in as_completed(futures):
-            grades.append(future.result())
+            try:
+                grades.append(future.result())
+            except Exception as error:  # a fault of the grader's own: this submission only
+                grades.append(_zero(course, lab, futures[future], f"the grader failed on it "
+                                    f"({type(error).__name__}: {error})", 0.0))
             progress(grades[-1])
     order = list(submissions)
     grades.sort(key=lambda grade: order.index(grade.student))
@@ -149,6 +154,40 @@ def _not_a_notebook(path: Path) -> str:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         return f"not a Jupyter notebook ({type(error).__name__}: {first[:200]})"
     return ""
+
+
+PARAMETER = re.compile(r"""^(params_file|profile)\s*=\s*["']([^"']+)["']""", re.MULTILINE)
+
+
+def warm_cache(lab: str, submissions: list[Path]) -> list[Path]:
+    """Train, here and once, the quick-profile runs of every params file the submissions'
+    parameters cells name (found beside the submission or in the kit), so each sandbox gets
+    them in its copy of the cache and no submission trains them under the cell timeout."""
+    import nbformat
+
+    from mnistlab.notebook.study import locate_params
+    from mnistlab.spec.params import load_params
+    from mnistlab.train.sweep import run_sweep
+
+    found: dict[Path, None] = {}
+    for submission in submissions:
+        cells = nbformat.read(submission, as_version=4).cells
+        source = next((c.source for c in cells if "parameters" in c.metadata.get("tags", [])), "")
+        named = dict(PARAMETER.findall(source))
+        if named.get("profile", "quick") != "quick" or "params_file" not in named:
+            continue
+        beside = Path(submission).parent / named["params_file"]
+        target = beside if beside.is_file() else locate_params(named["params_file"])
+        if target.is_file():
+            found[target.resolve()] = None
+    for target in found:
+        try:
+            params = load_params(target)
+            if params.experiment == lab:
+                run_sweep(params, target, "quick")
+        except MnistlabError as error:  # the submission's kernel will report it, scored
+            print(f"note: runs of {target} not trained before grading: {error}", flush=True)
+    return list(found)
 
 
 def _register(course: Path, lab: str, students: Iterable[str]) -> None:
@@ -311,7 +350,12 @@ def trim_outputs(path: Path) -> int:
             texts = [("text", output)] if "text" in output else \
                 [(kind, output.get("data", {})) for kind in list(output.get("data", {}))]
             for key, holder in texts:
-                text = holder[key] if isinstance(holder[key], str) else "".join(holder[key])
+                value = holder[key]
+                if isinstance(value, list) and all(isinstance(line, str) for line in value):
+                    value = "".join(value)
+                if not isinstance(value, str):  # JSON data (a dict): left as it is
+                    continue
+                text = value
                 if len(text) > OUTPUT_LIMIT:
                     removed += len(text) - OUTPUT_KEPT
                     holder[key] = text[:OUTPUT_KEPT] + \

@@ -27,6 +27,7 @@ import os
 import pwd
 import resource
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -64,6 +65,19 @@ def bwrap_problem() -> str | None:
     return None
 
 
+def user_problem() -> str | None:
+    """None when the unprivileged user could run this Python and mnistlab, else why not:
+    as root, every folder above them must be open to others (``o+x``)."""
+    if os.getuid() != 0:
+        return None
+    for target in (Path(sys.executable).resolve(), Path(__file__).resolve()):
+        for folder in target.parents:
+            if not folder.stat().st_mode & stat.S_IXOTH:
+                return (f"the unprivileged user 'nobody' cannot reach {target}: {folder} is closed "
+                        "to other users (install Python and the kit outside root's home)")
+    return None
+
+
 def choose(isolation: str) -> str:
     """The isolation in force for ``isolation`` (``auto``: bwrap where it works, else user);
     asking for bwrap where it cannot work is refused with the reason."""
@@ -75,7 +89,10 @@ def choose(isolation: str) -> str:
     if isolation == "bwrap" and problem:
         raise LabError(f"--isolation bwrap: {problem}; use --isolation user")
     if isolation == "auto":
-        return "user" if problem else "bwrap"
+        isolation = "user" if problem else "bwrap"
+    if isolation == "user" and user_problem():
+        raise LabError(f"--isolation user: {user_problem()}"
+                       + (f"; bubblewrap: {problem}" if problem else "; use --isolation bwrap"))
     return isolation
 
 
