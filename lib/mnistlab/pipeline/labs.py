@@ -38,9 +38,10 @@ if TYPE_CHECKING:
 STUB = ('# YOUR CODE HERE\nraise NotImplementedError("exercise not done yet: write your code '
         'in place of these two lines")')
 STUB_MESSAGE = "exercise not done yet"
-# The slowest legitimate cell of the labs, measured (docs/labs.md): the quick-profile training
-# cell with nothing cached.  Three times that, rounded up: a loop is stopped within minutes.
-CELL_TIMEOUT_S = 400
+# The slowest legitimate cell of a lab at grading, measured (docs/labs.md#time): with its runs
+# cached by the grader beforehand, the import cell, 27 s on two loaded cores.  Three times
+# that, rounded up: a loop is stopped in a minute and a half.
+CELL_TIMEOUT_S = 90
 QUICK_DEFAULT = re.compile(r"""^profile\s*=\s*["']quick["']""", re.MULTILINE)
 # Every graded test cell starts with this hidden line (added by ``instructor_notebook``): the
 # checks it calls are a copy loaded afresh from checks.py, not the ``checks`` name or module
