@@ -30,17 +30,24 @@ test: env
 validate: env
 	$(PY) -m mnistlab validate
 
-lab: env  ## JupyterLab on notebooks/ (each .py is paired with an .ipynb)
+lab: env  ## JupyterLab on notebooks/ (instructor versions), or on labs/<LAB>.ipynb with LAB=depth
+ifeq ($(LAB),)
 	$(VENV)/bin/jupytext --sync notebooks/*.py
 	$(VENV)/bin/jupyter lab notebooks/
+else
+	$(PY) -m mnistlab labs $(LAB)
+	$(VENV)/bin/jupyter lab labs/$(LAB).ipynb
+endif
 
 labs: env  ## student versions of the notebooks with exercises, by nbgrader, in labs/
 	$(PY) -m mnistlab labs
 
-grade: env  ## autograde submissions: make grade LAB=depth SUBMISSION="a.ipynb b.ipynb" [STUDENT=id]
+grade: env  ## autograde: make grade LAB=depth SUBMISSION="hand-ins/*.ipynb" [JOBS=N TIMEOUT=s ISOLATION=bwrap|user|none STUDENT=id]
 	@test -n "$(LAB)" -a -n "$(SUBMISSION)" || \
-	  { echo "usage: make grade LAB=<experiment> SUBMISSION=<notebook.ipynb ...> [STUDENT=<id>]"; exit 2; }
-	$(PY) -m mnistlab grade $(LAB) $(SUBMISSION) $(if $(STUDENT),--student $(STUDENT))
+	  { echo "usage: make grade LAB=<experiment> SUBMISSION=<notebook.ipynb ...> [JOBS=N] [TIMEOUT=seconds] [ISOLATION=auto|bwrap|user|none] [STUDENT=<id>]"; exit 2; }
+	$(PY) -m mnistlab grade $(LAB) $(SUBMISSION) --jobs $(JOBS) \
+	  $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(ISOLATION),--isolation $(ISOLATION)) \
+	  $(if $(STUDENT),--student $(STUDENT))
 
 bench: env  ## speed of the studies' own fit() against the mnistlab trainer
 	$(PY) -m mnistlab.pipeline.bench --out reports/bench.md

@@ -41,6 +41,7 @@ results_dir = ""
 # %%
 from mnistlab.analysis import curves
 from mnistlab.present import plots, tables
+from mnistlab.notebook import checks
 from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
@@ -73,6 +74,45 @@ results = study.run(results_dir)
 rows = study.training_rows()
 results = curves.with_statistics(results, rows)
 agreement = study.agreement(results)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "updates-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 1 — updates per epoch (2 points)
+# An epoch shows the network every training image once, in batches; each batch is one update
+# of the weights. Write `updates_per_epoch(samples, batch_size)`. The last batch of an epoch
+# may be smaller than the others: it is an update all the same. The check compares yours with
+# the updates this study's runs made on their `rows` training images.
+
+# %% nbgrader={"grade": false, "grade_id": "updates", "locked": false, "schema_version": 3, "solution": true, "task": false}
+import math
+
+
+def updates_per_epoch(samples: int, batch_size: int) -> int:
+    """Optimizer updates in one epoch over `samples` images."""
+    ### BEGIN SOLUTION
+    return math.ceil(samples / batch_size)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "updates-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.updates_per_epoch(updates_per_epoch, results, rows)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "epochs-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 2 — why a large batch needs more epochs (2 points)
+# Per update, the batch sizes learn alike (section 6 shows it); a large batch just makes few
+# updates per epoch. Write `epochs_for_updates(updates, samples, batch_size)`: the fewest
+# epochs in which `batch_size` makes at least `updates` updates. The check asks, among others,
+# how many epochs this study's largest batch needs to match one epoch of its smallest.
+
+# %% nbgrader={"grade": false, "grade_id": "epochs", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def epochs_for_updates(updates: int, samples: int, batch_size: int) -> int:
+    """Fewest epochs with at least `updates` optimizer updates."""
+    ### BEGIN SOLUTION
+    return math.ceil(updates / updates_per_epoch(samples, batch_size))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "epochs-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.epochs_for_updates(epochs_for_updates, results, rows)
 
 # %% [markdown]
 # ## 4. The learning curves, one pair of panels per batch size

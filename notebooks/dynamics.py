@@ -35,6 +35,7 @@ results_dir = ""
 
 # %%
 from mnistlab.present import dynamics_plots
+from mnistlab.notebook import checks
 from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
@@ -93,6 +94,54 @@ dynamics_plots.epoch_curves(results, ["loss", "val_accuracy"],
 
 # %%
 dynamics_plots.weight_paths(probes)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "pca-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 1 — PCA of a weight trajectory, by SVD (2 points)
+# The figure above is a principal component analysis. Write `weight_pca(snapshots)`:
+# `snapshots` is an array with one row per saved snapshot of one run's weights. Centre it on
+# its mean snapshot, take its singular value decomposition
+# (`np.linalg.svd(centred, full_matrices=False)` gives U, S, Vt), and return the coordinates of
+# every snapshot on the first two principal axes (`centred @ Vt[:2].T`, one row per snapshot)
+# and the share of the variance along each of the two (S² over the sum of all S²). The check
+# compares yours with mnistlab's on sample data and on this study's recorded runs (the sign
+# of each axis is free).
+
+# %% nbgrader={"grade": false, "grade_id": "pca", "locked": false, "schema_version": 3, "solution": true, "task": false}
+import numpy as np
+
+
+def weight_pca(snapshots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates on the first two principal axes, and their shares of the variance."""
+    ### BEGIN SOLUTION
+    centred = snapshots - snapshots.mean(axis=0)
+    _, singular, axes = np.linalg.svd(centred, full_matrices=False)
+    variance = singular ** 2
+    return centred @ axes[:2].T, variance[:2] / variance.sum()
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "pca-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.weight_pca(weight_pca, probes)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "steps-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 2 — updates between snapshots (2 points)
+# The snapshots are taken every few epochs; each epoch is one update per batch. Write
+# `updates_per_epoch(samples, batch_size)`, counting the last, smaller batch as an update.
+# The check compares yours with the updates this study's probed runs recorded per epoch.
+
+# %% nbgrader={"grade": false, "grade_id": "steps", "locked": false, "schema_version": 3, "solution": true, "task": false}
+import math
+
+
+def updates_per_epoch(samples: int, batch_size: int) -> int:
+    """Optimizer updates in one epoch over `samples` images."""
+    ### BEGIN SOLUTION
+    return math.ceil(samples / batch_size)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "steps-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.recorded_steps(updates_per_epoch, probes, study.training_rows())
 
 # %% [markdown]
 # ## 7. Gradient norm and loss of every update

@@ -36,6 +36,7 @@ results_dir = ""
 
 # %%
 from mnistlab.present import dynamics_plots
+from mnistlab.notebook import checks
 from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
@@ -67,6 +68,26 @@ probes = study.probes(results)
 
 # %%
 agreement = study.agreement(results)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "count-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 1 — the same size, shallow and deep (2 points)
+# The experiment compares networks of about the same number of parameters. Write
+# `count_parameters(inputs, hidden, outputs)` for a dense network (here one input, x, and one
+# output, y): each `Dense` layer has (inputs + 1) × units weights. The check compares yours
+# with the `parameters` every run of this study recorded. How alike are the sizes of the
+# shallow and the deep networks?
+
+# %% nbgrader={"grade": false, "grade_id": "count", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def count_parameters(inputs: int, hidden: list[int], outputs: int) -> int:
+    """Weights and biases of the dense network inputs → hidden… → outputs."""
+    ### BEGIN SOLUTION
+    sizes = [inputs, *hidden, outputs]
+    return sum((fan_in + 1) * units for fan_in, units in zip(sizes, sizes[1:]))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "count-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.parameter_counts(count_parameters, results)
 
 # %% [markdown]
 # ## 4. The published numbers beside ours
@@ -104,6 +125,26 @@ dynamics_plots.step_series(probes, ["loss_step", "grad_norm_step"],
 
 # %%
 dynamics_plots.ratio_against_loss(probes, title="Minimal ratio at near-critical points")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ratio-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 2 — the minimal ratio from the eigenvalues (2 points)
+# Write `minimal_ratio(eigenvalues)`: the share of the Hessian's eigenvalues that are
+# positive (a zero eigenvalue is a flat direction, not a curving-up one). The check compares
+# yours with the ratio every probed run of this study recorded at its near-critical point.
+
+# %% nbgrader={"grade": false, "grade_id": "ratio", "locked": false, "schema_version": 3, "solution": true, "task": false}
+import numpy as np
+
+
+def minimal_ratio(eigenvalues: np.ndarray) -> float:
+    """Share of positive eigenvalues."""
+    ### BEGIN SOLUTION
+    return float(np.mean(np.asarray(eigenvalues) > 0))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ratio-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.minimal_ratio(minimal_ratio, probes)
 
 # %% [markdown]
 # The eigenvalues themselves, sorted, one line per run (symmetric log scale: the flat middle

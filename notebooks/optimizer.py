@@ -37,6 +37,7 @@ results_dir = ""
 
 # %%
 from mnistlab.notebook.study import environment, start
+from mnistlab.notebook import checks
 
 study = start(params_file, profile)
 
@@ -53,6 +54,56 @@ study.narrative("readings")
 
 # %%
 study.show_settings()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "sgd-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 1 — one step of SGD with momentum, by hand (2 points)
+# Keras's SGD keeps a velocity: v ← momentum · v − learning_rate · g, then w ← w + v. With
+# momentum 0 it is plain gradient descent; with momentum it keeps moving in the direction of
+# past gradients. Write `sgd_step(w, g, velocity, learning_rate, momentum)` returning the new
+# `(w, velocity)` (NumPy arrays). The check runs three steps of yours and of
+# `keras.optimizers.SGD` on the same tensors, with this study's SGD settings and with
+# momentum 0.9.
+
+# %% nbgrader={"grade": false, "grade_id": "sgd", "locked": false, "schema_version": 3, "solution": true, "task": false}
+import numpy as np
+
+
+def sgd_step(w, g, velocity, learning_rate, momentum):
+    """One SGD update with momentum: the new (w, velocity)."""
+    ### BEGIN SOLUTION
+    velocity = momentum * velocity - learning_rate * g
+    return w + velocity, velocity
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.sgd_momentum(sgd_step, study)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "adam-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 2 — one step of Adam, by hand (2 points)
+# Adam keeps running means of the gradient, m ← β₁m + (1 − β₁)g, and of its square,
+# v ← β₂v + (1 − β₂)g², corrects their start at zero, m̂ = m / (1 − β₁ᵗ) and
+# v̂ = v / (1 − β₂ᵗ) for step t = 1, 2, …, and moves w ← w − learning_rate · m̂ / (√v̂ + ε).
+# Write `adam_step(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon)` returning
+# `(w, m, v)`. The check compares four steps with `keras.optimizers.Adam` at this study's
+# Adam settings.
+#
+# How long is Adam's first step, whatever the size of the gradient? What does that say about
+# raw 0–255 inputs, which give gradients hundreds of times larger?
+
+# %% nbgrader={"grade": false, "grade_id": "adam", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def adam_step(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon):
+    """Adam's update number t (from 1): the new (w, m, v)."""
+    ### BEGIN SOLUTION
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g ** 2
+    m_hat, v_hat = m / (1 - beta_1 ** t), v / (1 - beta_2 ** t)
+    return w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), m, v
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "adam-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.adam(adam_step, study)
 
 # %% [markdown]
 # ## 3. Train

@@ -40,6 +40,7 @@ from IPython.display import Markdown
 
 from mnistlab.present import conclusions, plots
 from mnistlab.analysis import stats
+from mnistlab.notebook import checks
 from mnistlab.notebook.study import environment, start
 
 study = start(params_file, profile)
@@ -68,6 +69,28 @@ results = results.assign(hidden_units=results["hidden"].map(sum),
                          epoch_s=results["train_time_s"] / results["epochs_run"])
 agreement = study.agreement(results)
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "count-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 1 — how many parameters does a width buy? (2 points)
+# A wider layer is a bigger model: each `Dense` layer has (inputs + 1) × units weights, one per
+# input and one bias per unit. Write `count_parameters(inputs, hidden, outputs)` for a dense
+# network with the hidden layers `hidden` (a list of widths). The check compares your count
+# with the `parameters` every run of this study recorded.
+#
+# By how much does doubling the width multiply the parameters, and is the output layer's share
+# of them large or small?
+
+# %% nbgrader={"grade": false, "grade_id": "count", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def count_parameters(inputs: int, hidden: list[int], outputs: int) -> int:
+    """Weights and biases of the dense network inputs → hidden… → outputs."""
+    ### BEGIN SOLUTION
+    sizes = [inputs, *hidden, outputs]
+    return sum((fan_in + 1) * units for fan_in, units in zip(sizes, sizes[1:]))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "count-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.parameter_counts(count_parameters, results)
+
 # %% [markdown]
 # ## 4. The published tables beside our runs
 
@@ -80,6 +103,30 @@ study.show_tables(agreement)
 # %%
 stats.summarise(results, ["group", "hidden_units", "parameters"], ["epoch_s"]).set_index(
     ["group", "hidden_units", "parameters"])[["epoch_s_mean", "epoch_s_ci"]].round(3)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "plateau-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Exercise 2 — where does the plateau start? (2 points)
+# Past some width, more units stop buying accuracy. Write `plateau_start(widths, accuracies,
+# tolerance)`: given one accuracy per run (`widths[i]` is the width of run i; each width has
+# several seeds), return the smallest width whose **mean** accuracy is within `tolerance` of
+# the best width's mean. The check runs it on sample runs and on each group of this study's
+# runs with a tolerance of half a percentage point.
+
+# %% nbgrader={"grade": false, "grade_id": "plateau", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def plateau_start(widths: list[float], accuracies: list[float], tolerance: float) -> float:
+    """Smallest width whose mean accuracy is within tolerance of the best mean."""
+    ### BEGIN SOLUTION
+    means = {}
+    for width, accuracy in zip(widths, accuracies):
+        means.setdefault(width, []).append(accuracy)
+    means = {width: sum(v) / len(v) for width, v in means.items()}
+    best = max(means.values())
+    return min(width for width, mean in means.items() if mean >= best - tolerance)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "plateau-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.plateau(plateau_start, results, setting="hidden_units")
 
 # %% [markdown]
 # ## 5. Figures — published and measured, by width

@@ -27,7 +27,10 @@ from .conftest import REPO
 
 LABS = sorted(lab_sources(REPO))
 TINY = {"quick": {"train_samples": 600, "test_samples": 300, "max_epochs": 1, "seeds": [0, 1]}}
-KEEP = {"depth": ["1", "2"], "loss": ["basic", "basic-raw-test", "f4-baseline", "f5-baseline"]}
+# the weight path of a dynamics run needs snapshots after a few epochs
+EPOCHS = {"dynamics": 6}
+KEEP = {"depth": ["1", "2"], "loss": ["basic", "basic-raw-test", "f4-baseline", "f5-baseline"],
+        "dynamics": ["model1", "gd_relu"]}  # gd_relu records the weight snapshots
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.DOTALL)
 
 
@@ -43,8 +46,8 @@ def built(tmp_path_factory) -> Path:
     return base
 
 
-def test_depth_and_loss_are_labs_with_at_least_two_exercises(built):
-    assert {"depth", "loss"} <= set(LABS)
+def test_every_notebook_is_a_lab_with_at_least_two_exercises(built):
+    assert set(LABS) == {path.stem for path in (REPO / "notebooks").glob("*.py")}
     for lab in LABS:
         student = nbformat.read(built / "labs" / f"{lab}.ipynb", as_version=4)
         solutions = [c for c in student.cells if _mark(c).get("solution")]
@@ -73,7 +76,7 @@ def test_no_solution_or_hidden_test_text_survives_in_the_student_version(built, 
     hidden = [line.strip() for c in instructor.cells for _, region in REGION.findall(c.source)
               for line in region.splitlines()]
     secret = [line for line in hidden if len(line) >= 8 and line not in everywhere_else]
-    assert len(secret) >= 5, "the instructor version has solutions to hide"
+    assert len(secret) >= 2, "the instructor version has solutions to hide"
     leaked = [line for line in secret if line in student_text]
     assert not leaked, f"solution text in labs/{lab}.ipynb: {leaked}"
     assert "BEGIN SOLUTION" not in student_text and "HIDDEN TESTS" not in student_text
@@ -98,7 +101,9 @@ def _tiny_params(lab: str, folder: Path) -> Path:
     raw = yaml.safe_load(sorted((REPO / "params" / lab).glob("*.yaml"))[0].read_text())
     keep = KEEP.get(lab, [c["name"] for c in raw["configurations"][:2]])
     raw["configurations"] = [c for c in raw["configurations"] if c["name"] in keep]
-    raw["profiles"] = TINY
+    raw["assumptions"] = [a for a in raw.get("assumptions", [])  # about configurations left out
+                          if not str(a.get("key", "")).startswith("configurations[")]
+    raw["profiles"] = {"quick": {**TINY["quick"], "max_epochs": EPOCHS.get(lab, 1)}}
     path = folder / f"tiny_{lab}.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
     return path
@@ -118,14 +123,16 @@ def _submission(student: nbformat.NotebookNode, params: Path, solutions: dict[st
 
 
 @pytest.fixture(scope="module")
-def graded(built, tmp_path_factory, mnist_dir) -> dict[str, dict[str, tuple[str, nbformat.NotebookNode]]]:
+def graded(built, tmp_path_factory, mnist_dir, request) -> dict[str, dict[str, tuple[str, nbformat.NotebookNode]]]:
     """Per lab and student: the CLI's report and the autograded notebook.  ``make grade`` of
     two submissions per lab, as handed out and with the solutions spliced back (solved
     first: it trains the tiny runs, the other reads them); the labs in parallel, each in its
     own build folder."""
     base = tmp_path_factory.mktemp("grading")
     runs = {}
-    for lab in LABS:
+    selected = {item.callspec.params["lab"] for item in request.session.items
+                if "graded" in getattr(item, "fixturenames", ()) and hasattr(item, "callspec")}
+    for lab in sorted(selected):  # only the labs whose tests run (pytest -k width)
         folder = base / lab
         folder.mkdir()
         params = _tiny_params(lab, folder)
@@ -144,7 +151,7 @@ def graded(built, tmp_path_factory, mnist_dir) -> dict[str, dict[str, tuple[str,
                                      stderr=subprocess.PIPE, text=True)
     done = {}
     for lab, run in runs.items():
-        stdout, stderr = run.communicate(timeout=900)
+        stdout, stderr = run.communicate(timeout=1800)
         assert run.returncode == 0, stdout + stderr[-3000:]
         autograded = base / lab / "build" / "labs" / "autograded"
         done[lab] = {student: (stdout, nbformat.read(autograded / student / lab / f"{lab}.ipynb",
@@ -287,7 +294,7 @@ def test_cross_entropy_and_pairing_slips_get_a_hint():
         return float((a - b).mean()), float(half)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(checks, "_loss_pairs", lambda study: [])
+        patch.setattr(checks, "_pairs", lambda study, setting: [])
         with pytest.raises(AssertionError, match="subtract seed by seed first"):
             checks.paired_difference(unpaired, _results({}), NoStudy())
 

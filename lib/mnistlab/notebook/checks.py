@@ -11,6 +11,7 @@ for every study of the experiment, so a check never names a paper.
 from __future__ import annotations
 
 import math
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 import numpy as np
@@ -27,6 +28,39 @@ if TYPE_CHECKING:
 
 NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 TOLERANCE = 1e-6  # relative, for numbers the student computes in float64
+
+
+def _without_library_frames(trace: TracebackType | None) -> TracebackType | None:
+    """The traceback less this module's frames: the student's cell line, then the message."""
+    if trace is None:
+        return None
+    rest = _without_library_frames(trace.tb_next)
+    if trace.tb_frame.f_code.co_filename == __file__:
+        return rest
+    return TracebackType(rest, trace.tb_frame, trace.tb_lasti, trace.tb_lineno)
+
+
+def _show_failures_briefly() -> None:
+    """In IPython (a student's JupyterLab, a grading kernel), a failed check shows its
+    teaching line under the student's own code instead of 15–25 frames of this module.
+    IPython keeps the frame an exception is raised in, even one marked hidden, so the
+    frames are taken out of the traceback it prints."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def brief(shell: Any, kind: type, error: BaseException, trace: TracebackType | None,
+              tb_offset: int | None = None) -> None:
+        shell.showtraceback((kind, error, _without_library_frames(trace)), tb_offset=tb_offset)
+
+    shell.set_custom_exc((AssertionError,), brief)
+
+
+_show_failures_briefly()
 
 
 def fail(message: str) -> NoReturn:
@@ -342,30 +376,32 @@ def scaled_logits(function: Callable[[np.ndarray, np.ndarray, float], tuple[floa
 
 # --- paired differences -------------------------------------------------------------------
 
-def _loss_pairs(study: "Study") -> list[tuple[str, str]]:
-    """Pairs of configurations that differ in their loss function and nothing else."""
+def _pairs(study: "Study", setting: str) -> list[tuple[str, str]]:
+    """Pairs of configurations that differ in ``setting`` and nothing else: each against the
+    first of its kind."""
     import json
 
     by_rest: dict[str, list[dict]] = {}
     for run in resolve_runs(study.params):
-        rest = {k: v for k, v in run.items() if k not in ("name", "label", "group", "loss")}
+        rest = {k: v for k, v in run.items() if k not in ("name", "label", "group", setting)}
         by_rest.setdefault(json.dumps(rest, sort_keys=True), []).append(run)
-    return [(runs[1]["name"], runs[0]["name"]) for runs in by_rest.values()
-            if len(runs) == 2 and runs[0]["loss"] != runs[1]["loss"]]
+    return [(other["name"], runs[0]["name"]) for runs in by_rest.values() for other in runs[1:]
+            if other[setting] != runs[0][setting]]
 
 
 def paired_difference(function: Callable[[Any, Any], tuple[float, float]],
-                      results: "pd.DataFrame", study: "Study", metric: str = "test_accuracy") -> None:
+                      results: "pd.DataFrame", study: "Study", metric: str = "test_accuracy",
+                      setting: str = "loss") -> None:
     """``function(a, b)`` returns the mean and 95% CI half-width of a − b paired by seed (a, b:
     Series indexed by seed): on sample runs listed in different seed orders, then on every
-    pair of this study's configurations that differ only in their loss."""
+    pair of this study's configurations that differ only in ``setting``."""
     import pandas as pd
 
     rng = np.random.default_rng(2)
     base = rng.normal(0.97, 0.01, 5)  # seed effects shared by both sides
     cases = [("sample a", "sample b", pd.Series(base + 0.002 + rng.normal(0, 1e-3, 5), index=range(5)),
               pd.Series(base, index=range(5))[::-1])]
-    for left, right in _loss_pairs(study):
+    for left, right in _pairs(study, setting):
         a = results[results["name"] == left].set_index("seed")[metric]
         b = results[results["name"] == right].set_index("seed")[metric]
         if len(a.index.intersection(b.index)) > 1:
@@ -388,4 +424,351 @@ def paired_difference(function: Callable[[Any, Any], tuple[float, float]],
              f"{mean:+.6g} ± {half:.6g}; the mean of the differences ± t·s/√n is "
              f"{s.mean:+.6g} ± {s.ci:.6g}.{hint}")
     passed(f"your paired difference matches mnistlab's on {len(cases)} pair(s) "
-           f"({len(cases) - 1} of them this study's configurations that differ only in the loss)")
+           f"({len(cases) - 1} of them this study's configurations that differ only in the {setting})")
+
+
+# --- activation functions -----------------------------------------------------------------
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+ACTIVATIONS = {  # name: (function, derivative), in float64
+    "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
+    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+    "relu": (lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(float)),
+}
+SAMPLE_X = np.array([-6.0, -2.5, -1.0, -0.1, 0.0, 0.1, 0.5, 1.0, 3.0, 6.0])
+
+
+def _derivative_hint(name: str, got: np.ndarray, x: np.ndarray) -> str:
+    """Name the slip behind a wrong derivative, if it is a common one."""
+    function = ACTIVATIONS[name][0]
+    if name in ("sigmoid", "tanh"):
+        of_input = x * (1 - x) if name == "sigmoid" else 1 - x ** 2
+        if np.allclose(got, of_input):
+            return (f" You applied the {name} form of the derivative to x itself; it is written in "
+                    f"terms of the activation's value, so compute a = {name}(x) first.")
+    if np.allclose(got, function(x)):
+        return " That is the function itself, not its slope."
+    return ""
+
+
+def activations(function: Callable[[str, np.ndarray], Any],
+                derivative: Callable[[str, np.ndarray], Any], study: "Study") -> None:
+    """``function(name, x)`` and ``derivative(name, x)`` give sigmoid, tanh and relu and
+    their slopes, element-wise, on sample inputs."""
+    x = SAMPLE_X.copy()
+    for name, (expected_f, expected_d) in ACTIVATIONS.items():
+        got = np.asarray(function(name, x.copy()), dtype=float)
+        if got.shape != x.shape or not np.allclose(got, expected_f(x), rtol=1e-6, atol=1e-9):
+            fail(f"{name}(x) at x = {_listed(x, 3)}: yours gives {_listed(np.ravel(got), 4)}; "
+                 f"expected {_listed(expected_f(x), 4)}")
+        slope = np.asarray(derivative(name, x.copy()), dtype=float)
+        if slope.shape != x.shape or not np.allclose(slope, expected_d(x), rtol=1e-6, atol=1e-9):
+            fail(f"the derivative of {name} at x = {_listed(x, 3)}: yours gives "
+                 f"{_listed(np.ravel(slope), 4)}; expected {_listed(expected_d(x), 4)}."
+                 + _derivative_hint(name, slope, x))
+    used = sorted({a for run in resolve_runs(study.params) for a in run["activation"]})
+    passed(f"sigmoid, tanh and relu and their slopes match; this study trains {', '.join(used)}. "
+           "Note where each slope is nearly 0: that is where a layer stops learning")
+
+
+# --- parameter counts from the study's runs -----------------------------------------------
+
+def parameter_counts(count: Callable[[int, list[int], int], int], results: "pd.DataFrame") -> None:
+    """``count(inputs, hidden, outputs)`` gives every run's recorded parameter count."""
+    seen = set()
+    for _, row in results.iterrows():
+        spec = task(row["task"])
+        key = (spec.inputs, tuple(row["hidden"]), spec.outputs)
+        if key in seen:
+            continue
+        seen.add(key)
+        got = count(spec.inputs, list(row["hidden"]), spec.outputs)
+        if got != row["parameters"]:
+            sizes = [spec.inputs, *row["hidden"], spec.outputs]
+            hint = ""
+            if got == sum(a * b for a, b in zip(sizes, sizes[1:])):
+                hint = " That is without the biases: each unit has one more weight."
+            elif got == sum((a + 1) * b for a, b in zip(sizes[:-2], sizes[1:-1])):
+                hint = " The output layer is missing: it has (last hidden + 1) × outputs weights."
+            fail(f"run {row['name']!r} ({describe_network(spec.inputs, sizes[1:-1], spec.outputs)}) has "
+                 f"{int(row['parameters']):,} parameters; yours counts {got!r}.{hint}")
+    passed(f"your counts match the {len(seen)} network(s) this study trained")
+
+
+# --- plateaus -------------------------------------------------------------------------------
+
+def _plateau(widths: Sequence[float], values: Sequence[float], tolerance: float) -> float:
+    means = _means(widths, values)
+    best = max(means.values())
+    return min(w for w, m in means.items() if m >= best - tolerance)
+
+
+def _means(keys: Sequence[float], values: Sequence[float]) -> dict[float, float]:
+    """Mean of ``values`` per key (per width), keys sorted."""
+    groups: dict[float, list[float]] = {}
+    for key, value in zip(keys, values):
+        groups.setdefault(float(key), []).append(float(value))
+    return {key: float(np.mean(groups[key])) for key in sorted(groups)}
+
+
+def plateau(function: Callable[[list, list, float], float], results: "pd.DataFrame",
+            setting: str = "hidden_units", metric: str = "test_accuracy") -> None:
+    """``function(widths, accuracies, tolerance)`` is the smallest width whose mean accuracy
+    over seeds is within ``tolerance`` of the best width's mean."""
+    cases = [([8, 8, 16, 16], [0.80, 0.99, 0.90, 0.91], 0.005),  # one lucky seed at 8
+             ([10, 10, 50, 50, 100, 100], [0.90, 0.92, 0.960, 0.962, 0.963, 0.965], 0.005),
+             ([100, 10, 50, 100, 10, 50], [0.97, 0.95, 0.969, 0.975, 0.90, 0.968], 0.01)]
+    for _, group in results.groupby("group", sort=False) if "group" in results else [(None, results)]:
+        if group[setting].nunique() > 1:
+            cases.append((list(group[setting]), list(group[metric]), 0.005))
+    for widths, values, tolerance in cases:
+        expected = _plateau(widths, values, tolerance)
+        got = function(list(widths), list(values), tolerance)
+        if float(got) != expected:
+            means = _means(widths, values)
+            hint = ""
+            if float(got) == max(means, key=means.get):
+                hint = " That is the best width; the plateau starts at the smallest one close to it."
+            elif float(got) in {float(w) for w, v in zip(widths, values) if v == max(values)}:
+                hint = " Average each width's seeds first: one lucky seed is not a plateau."
+            fail(f"widths {list(widths)} with accuracies {_listed(values, 4)} (means per width "
+                 f"{', '.join(f'{w:g}: {m:.4f}' for w, m in means.items())}), tolerance "
+                 f"{tolerance:g}: the plateau starts at {expected:g}; yours says {got!r}.{hint}")
+    passed(f"your plateau matches on {len(cases)} sets of runs ({len(cases) - 3} of them this "
+           "study's)")
+
+
+# --- updates per epoch --------------------------------------------------------------------
+
+def updates_per_epoch(function: Callable[[int, int], int], results: "pd.DataFrame",
+                      rows: int) -> None:
+    """``function(samples, batch_size)`` is the number of optimizer updates in one epoch:
+    every batch is one update, the last, smaller one too."""
+    cases = [(60000, 32), (1000, 1000), (1000, 3), (48000, 10000), (10, 1)]
+    cases += [(rows, int(b)) for b in sorted(results["batch_size"].unique())]
+    for samples, batch in cases:
+        got, expected = function(samples, batch), math.ceil(samples / batch)
+        if got != expected:
+            hint = ""
+            if got == samples // batch:
+                hint = " The last, smaller batch is an update too: round up."
+            elif math.isclose(float(got), samples / batch):
+                hint = " An update count is a whole number: round up."
+            fail(f"{samples:,} training images in batches of {batch:,}: {expected:,} updates per "
+                 f"epoch; yours says {got!r}.{hint}")
+    recorded = results.get("steps_per_epoch")
+    if recorded is not None:
+        for batch, steps in zip(results["batch_size"], recorded):
+            if function(rows, int(batch)) != steps:
+                fail(f"the runs with batch size {batch} made {steps} updates per epoch on "
+                     f"{rows:,} images; yours says {function(rows, int(batch))!r}")
+    passed(f"your updates per epoch match on {len(cases)} cases, this study's "
+           f"{results['batch_size'].nunique()} batch sizes on its {rows:,} training images among them")
+
+
+def epochs_for_updates(function: Callable[[int, int, int], int], results: "pd.DataFrame",
+                       rows: int) -> None:
+    """``function(updates, samples, batch_size)`` is how many epochs a batch size needs to
+    make at least ``updates`` optimizer updates."""
+    batches = sorted(int(b) for b in results["batch_size"].unique())
+    cases = [(1875, 60000, 32), (1875, 60000, 1024), (10, 1000, 1000), (7, 100, 30)]
+    cases += [(math.ceil(rows / batches[0]), rows, b) for b in batches]
+    for updates, samples, batch in cases:
+        per_epoch = math.ceil(samples / batch)
+        expected = math.ceil(updates / per_epoch)
+        got = function(updates, samples, batch)
+        if got != expected:
+            hint = ""
+            if got == updates // per_epoch:
+                hint = " Rounded down, the runs fall short of the updates: round up."
+            elif got == math.ceil(updates / (samples // batch or 1)):
+                hint = " Count the last, smaller batch of each epoch as an update too."
+            fail(f"{updates:,} updates with {samples:,} images in batches of {batch:,} "
+                 f"({per_epoch:,} updates per epoch) take {expected:,} epochs; yours says {got!r}.{hint}")
+    biggest = math.ceil(math.ceil(rows / batches[0]) / math.ceil(rows / batches[-1]))
+    passed(f"your epochs match on {len(cases)} cases: to make as many updates as batch "
+           f"{batches[0]} makes in one epoch, batch {batches[-1]} needs {biggest:,} epochs")
+
+
+# --- optimizer steps ----------------------------------------------------------------------
+
+def _keras_steps(optimizer: Any, start: np.ndarray, gradients: list[np.ndarray]) -> np.ndarray:
+    import keras
+
+    weights = keras.Variable(start.astype("float32"))
+    for gradient in gradients:
+        optimizer.apply_gradients([(keras.ops.convert_to_tensor(gradient.astype("float32")), weights)])
+    return np.asarray(keras.ops.convert_to_numpy(weights), dtype=float)
+
+
+def _sample_steps(count: int = 3, seed: int = 3) -> tuple[np.ndarray, list[np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    return rng.normal(0, 1, 6), [rng.normal(0, 1, 6) for _ in range(count)]
+
+
+def _optimizer_settings(study: "Study", name: str, defaults: dict[str, float]) -> list[dict]:
+    """Every distinct setting of optimizer ``name`` this study trains with (Keras's defaults
+    filled in), and the defaults themselves."""
+    found = [dict(defaults)]
+    for run in resolve_runs(study.params):
+        if run["optimizer"]["name"] == name:
+            setting = {**defaults, **{k: v for k, v in run["optimizer"].items() if k in defaults}}
+            if setting not in found:
+                found.append(setting)
+    return found
+
+
+def sgd_momentum(function: Callable[..., tuple[Any, Any]], study: "Study") -> None:
+    """``function(w, g, velocity, learning_rate, momentum)`` returns (new w, new velocity)
+    as Keras's SGD does, over three steps from zero velocity."""
+    import keras
+
+    start, gradients = _sample_steps()
+    settings = _optimizer_settings(study, "sgd", {"learning_rate": 0.01, "momentum": 0.0})
+    settings += [{"learning_rate": 0.1, "momentum": 0.9}]
+    for setting in settings:
+        expected = _keras_steps(keras.optimizers.SGD(**setting), start, gradients)
+        w, velocity = start.copy(), np.zeros_like(start)
+        for gradient in gradients:
+            w, velocity = (np.asarray(v, dtype=float) for v in function(
+                w, gradient.copy(), velocity, setting["learning_rate"], setting["momentum"]))
+        if not np.allclose(w, expected, rtol=1e-4, atol=1e-5):
+            plain = start - setting["learning_rate"] * np.sum(gradients, axis=0)
+            hint = ""
+            if setting["momentum"] and np.allclose(w, plain, rtol=1e-4, atol=1e-5):
+                hint = " That is plain SGD: the velocity must carry momentum × the last velocity."
+            elif setting["momentum"] and np.allclose(w, 2 * start - expected, rtol=1e-3, atol=1e-4):
+                hint = " The step goes the wrong way: velocity = momentum·v − lr·g, then w + velocity."
+            fail(f"three steps of SGD(learning_rate={setting['learning_rate']:g}, momentum="
+                 f"{setting['momentum']:g}) from w = {_listed(start, 3)}: Keras ends at "
+                 f"{_listed(expected, 5)}; yours at {_listed(w, 5)}.{hint}")
+    passed(f"your SGD step matches Keras's for {len(settings)} settings (this study's among them)")
+
+
+ADAM = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+
+
+def adam(function: Callable[..., tuple[Any, Any, Any]], study: "Study") -> None:
+    """``function(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon)`` returns (w, m, v)
+    after Adam's step number ``t`` (from 1), as Keras's Adam does."""
+    import keras
+
+    start, gradients = _sample_steps(count=4, seed=4)
+    settings = _optimizer_settings(study, "adam", ADAM) + [{**ADAM, "learning_rate": 0.1}]
+    for setting in settings:
+        expected = _keras_steps(keras.optimizers.Adam(**setting), start, gradients)
+        w, m, v = start.copy(), np.zeros_like(start), np.zeros_like(start)
+        for t, gradient in enumerate(gradients, 1):
+            w, m, v = (np.asarray(x, dtype=float) for x in function(w, gradient.copy(), m, v, t,
+                                                                   **setting))
+        if not np.allclose(w, expected, rtol=1e-4, atol=1e-5):
+            fail(f"four steps of Adam({', '.join(f'{k}={x:g}' for k, x in setting.items())}) from "
+                 f"w = {_listed(start, 3)}: Keras ends at {_listed(expected, 5)}; yours at "
+                 f"{_listed(w, 5)}. Check the bias corrections m / (1 − β₁ᵗ) and v / (1 − β₂ᵗ) "
+                 "with t counted from 1, and that v averages g², not g")
+    passed(f"your Adam step matches Keras's for {len(settings)} settings (this study's among "
+           "them): early steps are about learning_rate long whatever the gradient's size")
+
+
+# --- Hessian spectra and weight paths -----------------------------------------------------
+
+def minimal_ratio(function: Callable[[np.ndarray], float],
+                  probes: list[tuple[Any, dict[str, np.ndarray]]]) -> None:
+    """``function(eigenvalues)`` is the share of positive eigenvalues, as recorded by every
+    probed run of the study."""
+    cases = [("sample", np.array([2.0, 1.0, 0.0, -1.0])), ("sample", np.array([3.0, 1e-9])),
+             ("sample", np.array([-1.0, -2.0, 0.5]))]
+    cases += [(f"run {row['name']!r} seed {row['seed']}", arrays["critical_eigenvalues"])
+              for row, arrays in probes if "critical_eigenvalues" in arrays]
+    for name, values in cases:
+        expected, got = float(np.mean(values > 0)), float(function(values.copy()))
+        if not math.isclose(got, expected, abs_tol=1e-12):
+            hint = ""
+            if math.isclose(got, float(np.mean(values >= 0))):
+                hint = " A zero eigenvalue is not positive: it is a flat direction, count > 0."
+            elif math.isclose(got, float(np.mean(values < 0))):
+                hint = " That is the share of negative eigenvalues (the descent directions)."
+            elif math.isclose(got, float(np.sum(values > 0))):
+                hint = " That is a count; the ratio divides by the number of eigenvalues."
+            fail(f"{name}: {len(values)} eigenvalues, {int(np.sum(values > 0))} of them positive: "
+                 f"minimal ratio {expected:.6g}; yours {got:.6g}.{hint}")
+    passed(f"your minimal ratio matches on {len(cases)} spectra ({len(cases) - 3} recorded by "
+           "this study's runs): 1 would be a minimum; below 1 the point is a saddle")
+
+
+def _trajectories(probes: list[tuple[Any, dict[str, np.ndarray]]]) -> list[np.ndarray | None]:
+    """Each probed run's weight snapshots (None where it saved fewer than three: no path)."""
+    return [arrays["weights"] if len(arrays.get("weights", ())) >= 3 else None
+            for _, arrays in probes]
+
+
+def weight_pca(function: Callable[[np.ndarray], tuple[Any, Any]],
+               probes: list[tuple[Any, dict[str, np.ndarray]]]) -> None:
+    """``function(snapshots)`` returns (coordinates of each snapshot on the first two
+    principal components, their shares of the variance), as ``analysis.dynamics`` computes
+    them; each component's sign is free."""
+    from mnistlab.analysis.dynamics import weight_pca as reference
+
+    rng = np.random.default_rng(5)
+    cases = [("sample", np.cumsum(rng.normal(0, 1, (8, 5)), axis=0) + 10.0)]
+    cases += [(f"the study's {len(t)} snapshots of {row['name']!r} seed {row['seed']}", t)
+              for (row, _), t in zip(probes, _trajectories(probes)) if t is not None][:2]
+    for name, snapshots in cases:
+        expected = reference([snapshots])
+        coordinates, shares = function(np.array(snapshots, dtype=float))
+        coordinates, shares = np.asarray(coordinates, dtype=float), np.asarray(shares, dtype=float)
+        want = expected.paths[0]
+        if coordinates.shape != want.shape:
+            fail(f"{name}: coordinates of shape {coordinates.shape}; expected {want.shape}, one "
+                 "row per snapshot and one column per component (project onto Vt[:2].T)")
+        signs = np.sign(np.sum(coordinates * want, axis=0))
+        signs[signs == 0] = 1
+        scale = max(float(np.abs(want).max()), 1e-12)
+        if not np.allclose(coordinates * signs, want, atol=1e-6 * scale):
+            raw = np.array(snapshots, dtype=float)
+            hint = ""
+            if abs(float(np.mean(coordinates[:, 0])) / scale) > 1e-3:
+                hint = " Your coordinates are not centred: subtract the mean snapshot first."
+            elif np.allclose(np.abs(coordinates), np.abs(np.linalg.svd(raw - raw.mean(0))[0][:, :2]),
+                             atol=1e-6):
+                hint = " Those are U's columns; the coordinates are U·S (or centred @ Vt[:2].T)."
+            fail(f"{name}: your coordinates differ from the projection on the first two "
+                 f"principal components (first snapshot: yours {_listed(coordinates[0], 5)}, "
+                 f"expected ±{_listed(want[0], 5)}).{hint}")
+        if not np.allclose(shares, expected.explained, rtol=1e-6, atol=1e-9):
+            hint = " Shares of variance use the squared singular values." \
+                if np.allclose(shares, _singular_shares(snapshots), rtol=1e-6) else ""
+            fail(f"{name}: your shares of variance {_listed(shares, 5)}; expected "
+                 f"{_listed(expected.explained, 5)}.{hint}")
+    passed(f"your PCA matches on {len(cases)} trajectories ({len(cases) - 1} of them this "
+           "study's): the first component carries most of the path")
+
+
+def _singular_shares(snapshots: np.ndarray) -> np.ndarray:
+    centred = np.asarray(snapshots, dtype=float) - np.mean(snapshots, axis=0)
+    singular = np.linalg.svd(centred, compute_uv=False)
+    return singular[:2] / singular.sum()
+
+
+def recorded_steps(function: Callable[[int, int], int],
+                   probes: list[tuple[Any, dict[str, np.ndarray]]], rows: int) -> None:
+    """``function(samples, batch_size)`` gives the updates per epoch every probed run
+    recorded (``steps_per_epoch``) on its ``rows`` training images."""
+    checked = 0
+    for row, arrays in probes:
+        if "steps_per_epoch" not in arrays:
+            continue
+        recorded, batch = int(arrays["steps_per_epoch"][0]), int(row["batch_size"])
+        got = function(rows, batch)
+        if got != recorded:
+            hint = " The last, smaller batch is an update too: round up." \
+                if got == rows // batch else ""
+            fail(f"run {row['name']!r} seed {row['seed']} trained on {rows:,} images in batches "
+                 f"of {batch:,} and recorded {recorded:,} updates per epoch; yours says {got!r}.{hint}")
+        checked += 1
+    if not checked:
+        fail("no run of this study recorded its updates per epoch (the steps_per_epoch probe)")
+    passed(f"your updates per epoch match the {checked} probed run(s) of this study")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mnistlab.core.errors import LabError, MnistlabError, ParamsError
 from mnistlab.core.paths import project_root
-from mnistlab.pipeline import labs
+from mnistlab.pipeline import grading, labs, sandbox
 from mnistlab.pipeline.runner import (Job, discover, hermetic_env, registered_folder, report_all,
                                       run_studies, validate)
 from mnistlab.spec.data import load_mnist
@@ -42,7 +42,23 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", nargs="+", type=Path, metavar="submission")
     grade.add_argument("--student", help="the student's id in the gradebook (one submission; "
                        "default: the file's name, or its folder's when the file is <lab>.ipynb)")
+    grade.add_argument("--jobs", type=worker_count, default=1,
+                       help="submissions graded at once, each in its own worker (default 1)")
+    grade.add_argument("--timeout", type=_seconds, default=labs.CELL_TIMEOUT_S,
+                       help=f"seconds one cell may run (default {labs.CELL_TIMEOUT_S}: 3x the "
+                       "labs' slowest cell)")
+    grade.add_argument("--isolation", choices=sandbox.ISOLATIONS, default="auto",
+                       help="how student code is confined: bwrap (bubblewrap), user (unprivileged "
+                       "user with rlimits), none (rlimits only); auto: bwrap where it works")
     return parser
+
+
+def _seconds(text: str) -> int:
+    """``--timeout``: whole seconds, at least 1 (0 would stop every cell at once)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 second, got {value}")
+    return value
 
 
 def _jobs_for(experiment: str, params: Path | None) -> list[Job]:
@@ -88,13 +104,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _grade(args: argparse.Namespace) -> None:
-    """Autograde each submission (student id: --student, or from the file's name)."""
+    """Autograde each submission (student id: --student, or from the file's name), print
+    each grade as it is done, then where the gradebook table and the feedback are."""
     if args.student and len(args.submissions) > 1:
         raise LabError("--student names one submission; several are named by their files")
-    students = {args.student or labs.student_id(path, args.lab): path for path in args.submissions}
+    students = {args.student or grading.student_id(path, args.lab): path for path in args.submissions}
     if len(students) < len(args.submissions):
         raise LabError("two submissions give the same student id: rename the files")
     hermetic_env(project_root(), load_mnist().folder)  # the grading kernels inherit it
-    for grade in labs.grade(args.lab, students):
-        print(grade, flush=True)
+    settings = grading.Settings(args.jobs, args.timeout, args.isolation)
+    print(f"grading {len(students)} submission(s) of {args.lab}: {args.jobs} at a time, cells "
+          f"stopped after {args.timeout} s, isolation {sandbox.choose(args.isolation)}", flush=True)
+    done = []
+
+    def progress(grade: grading.Grade) -> None:
+        done.append(grade)
+        print(f"[{len(done)}/{len(students)}] {grade}", flush=True)
+
+    batch = grading.grade_batch(args.lab, students, settings, progress=progress)
+    zeros = sum(grade.score == 0 for grade in batch.grades)
+    print(f"{len(batch.grades)} graded in {batch.seconds:.0f} s ({zeros} with 0 points)\n"
+          f"gradebook table: {labs.shown(batch.grades_csv)}", flush=True)
+    for student, page in batch.feedback.items():
+        print(f"feedback for {student}: {labs.shown(page)}", flush=True)
 
