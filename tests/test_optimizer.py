@@ -18,7 +18,7 @@ from mnistlab.core.errors import ParamsError
 from mnistlab.spec.params import load_params, resolve_runs
 from mnistlab.present.plots import curve_panels
 from mnistlab.notebook.plugins import analysis
-from mnistlab.studies.fouchier_yang_004.optimizer import crossings
+from mnistlab.studies.fouchier_yang_004.optimizer import crossings, reaching_epochs
 from mnistlab.studies.mchunu_003 import gradient_ratio, judge
 
 from .conftest import REPO
@@ -201,6 +201,27 @@ def test_crossings_are_the_epochs_a_curve_reaches_a_value():
     assert crossings([1.0, 0.8, 0.8], 0.8) == [2, 3]
 
 
+def test_a_curve_past_the_target_from_the_start_reaches_it_at_epoch_1():
+    assert reaching_epochs([0.97, 0.98], 0.96, rising=True) == [1]
+    assert reaching_epochs([0.5, 0.97], 0.96, rising=True) == [2]
+    assert reaching_epochs([0.10, 0.05], 0.20, rising=False) == [1]
+    assert reaching_epochs([0.30, 0.25], 0.20, rising=False) == []
+
+
+def test_the_epochs_sentence_and_its_table_cell_read_the_same_row(study004):
+    """A reading whose curve starts above a published accuracy: the table said "never: above
+    throughout" while the sentence beside it said "at epoch 1" (issue 27)."""
+    study, results = study004
+    high = results.assign(history=results["history"].map(
+        lambda h: {**h, "val_accuracy": [0.999] * len(h["val_accuracy"])}))
+    items = analysis("004.epochs")(study, high)
+    table, text = items[2], items[3]
+    cells = table["val. accuracy reaches it at epoch"]
+    assert (cells == "1 (past it from the start)").all(), cells.unique()
+    assert "never within" not in text
+    assert "first reaches the published test accuracy at epoch 1 for every row" in text
+
+
 def test_judge_reads_a_statement_by_the_interval_of_the_mean():
     assert judge([47.5, 48, 48.5], 45, 50)["verdict"] == "reproduced"
     assert judge([47.5, 48, 48.5], 45, 50)["chance"] > 0.8
@@ -230,6 +251,8 @@ def test_a_deeper_network_above_the_shallow_one_fails_the_less_than_clause(study
     clause = ("double softmax", "below 50% and less than 3.1")
     assert table.loc[clause, "bound alone"] == "reproduced"
     assert table.loc[clause, "in full"] == "not reproduced"
+    assert float(table.loc[clause, "P(one run)"]) < 0.5, \
+        "the chance of one run reads the whole sentence, as the verdict beside it does"
 
 
 def test_double_softmax_shrinks_the_initial_gradients_about_tenfold(study003, mnist_dir):

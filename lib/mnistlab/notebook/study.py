@@ -62,8 +62,8 @@ class Study:
         if self.profile == "quick":
             lines.append(
                 f"\n> ⚠️ **QUICK PREVIEW PROFILE — NOT A REPRODUCTION.** Trained on the first "
-                f"{self.settings['train_samples']} training images for at most "
-                f"{self.settings['max_epochs']} epoch(s) and tested on {self.settings['test_samples']} "
+                f"{self.settings['train_samples']:,} training images for at most "
+                f"{style.count(self.settings['max_epochs'], 'epoch')} and tested on {self.settings['test_samples']} "
                 "test images. Numbers will differ from the published ones; run the `full` profile "
                 "(`make report`) to reproduce the study.")
         return "\n".join(lines)
@@ -71,29 +71,29 @@ class Study:
     def configurations(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Settings shared by every model, and one row per model for the settings that vary."""
         table = self._all_settings()
-        if (table["description"] == table.index).all():
-            table = table.drop(columns="description")
+        if table["description"].is_unique:  # the study's names for its models, not ours
+            table = table.set_index("description").rename_axis("model")
         shared = [c for c in table.columns if table[c].nunique() == 1]
         return table[shared].iloc[[0]].T.set_axis(["value"], axis=1), table.drop(columns=shared)
 
     def _all_settings(self) -> pd.DataFrame:
+        """One row per configuration, every value in a reader's words (no code names)."""
         rows = []
         for run in resolve_runs(self.params):
             rows.append({
-                "name": run["name"], "description": run["label"], "group": run["group"],
-                "kind": run["kind"], "task": run["task"],
+                "name": run["name"], "description": run["label"], "group": style.words(run["group"]),
+                "task": TASKS[run["task"]].description,
                 "hidden layers": _layers(run["hidden"]),
                 "activation": ", ".join(sorted(set(run["activation"]))) or "–",
-                "dropout": run["dropout"], "loss": run["loss"],
+                "dropout": style.setting(run["dropout"]) if run["dropout"] else "none",
+                "loss": style.words(run["loss"]),
                 "optimizer": _optimizer(run["optimizer"]),
                 "batch": run["batch_size"], "epochs (max)": run["epochs"],
                 "early stopping": _early_stopping(run.get("early_stopping")),
-                "inputs train/test": f"{run['train_inputs']}/{run['test_inputs']}",
+                "inputs (train / test)": _inputs(run["train_inputs"], run["test_inputs"]),
                 "probes": _probes(run.get("probes")),
                 "passes per epoch": run.get("passes_per_epoch"),
-                "kernel initializer": _optimizer(run["kernel_initializer"])
-                if run.get("kernel_initializer") else None,
-                "initial weights": run.get("init", "keras"),
+                "initial weights": _initial_weights(run),
                 "output": TASKS[run["task"]].output_activation
                 + (", then softmax again" if run.get("extra_softmax") else ""),
             })
@@ -104,8 +104,9 @@ class Study:
         from IPython.display import Markdown, display
 
         shared, varying = self.configurations()
-        display(Markdown("**Shared by every model**"), shared)
-        display(Markdown("**What varies**"), varying)
+        with pd.option_context("display.max_colwidth", None):  # never cut a setting short
+            display(Markdown("**Shared by every model**"), shared)
+            display(Markdown("**What varies**"), varying)
         display(Markdown("**Assumptions** (settings the study leaves unstated)\n\n" + self.assumptions()))
         display(Markdown("**Notes on reading the study**\n\n" + self.notes()))
 
@@ -314,12 +315,13 @@ class Study:
 
 
 def _layers(hidden: list[int]) -> str:
-    """``[50, 50, 50]`` → ``3 × 50``; ``[300, 100]`` → ``300-100``."""
+    """``[64]`` → ``1 of 64 units``; ``[50, 50, 50]`` → ``3 of 50 units``;
+    ``[300, 100]`` → ``2: 300-100 units`` (so one layer of 64 never reads as 64 layers)."""
     if not hidden:
         return "none"
-    if len(hidden) > 2 and len(set(hidden)) == 1:
-        return f"{len(hidden)} × {hidden[0]}"
-    return "-".join(str(u) for u in hidden)
+    if len(set(hidden)) == 1:
+        return f"{len(hidden)} of {hidden[0]:,} units"
+    return f"{len(hidden)}: " + "-".join(str(u) for u in hidden) + " units"
 
 
 def _text(value: object) -> str:
@@ -328,17 +330,52 @@ def _text(value: object) -> str:
 
 
 def _optimizer(spec: dict) -> str:
-    """``adam (learning_rate 0.001)``; options left out are Keras's defaults."""
-    options = ", ".join(f"{k} {v}" for k, v in spec.items() if k != "name")
-    return f"{spec['name']} ({options or 'Keras defaults'})"
+    """``adam (learning rate 0.001)``; options left out are Keras's defaults."""
+    shown = style.setting(spec)
+    return shown if "(" in shown else f"{shown} (Keras defaults)"
+
+
+INPUTS = {"unit": "scaled to [0, 1]", "raw": "raw 0-255"}
+
+
+def _inputs(train: str, test: str) -> str:
+    return INPUTS[train] if train == test else f"{INPUTS[train]} / {INPUTS[test]}"
+
+
+def _initial_weights(run: dict) -> str:
+    """One entry for the initial weights: the kernel initializer when one is set, else
+    Keras's or PyTorch's defaults (never both, which would contradict each other)."""
+    if run.get("kernel_initializer"):
+        return style.setting(run["kernel_initializer"]) + ", zero biases"
+    if run.get("init") == "pytorch":
+        return "PyTorch's default, U(±1/√fan-in)"
+    return "Keras's default (Glorot uniform, zero biases)"
 
 
 def _probes(spec: dict | None) -> str:
-    return ", ".join(f"{k} {v}" for k, v in spec.items() if v is not False) if spec else "none"
+    """What a run records beyond its epoch logs, in words."""
+    if not spec:
+        return "none"
+    parts = []
+    if spec.get("weights_every"):
+        parts.append(f"weights every {style.count(spec['weights_every'], 'epoch')}")
+    if spec.get("grad_norm"):
+        parts.append(f"gradient norm per {spec['grad_norm']}")
+    if spec.get("loss"):
+        parts.append(f"loss per {spec['loss']}")
+    if spec.get("hessian"):
+        parts.append("Hessian spectrum")
+    if spec.get("predictions"):
+        parts.append("predictions")
+    if spec.get("critical"):
+        parts.append("nearest critical point")
+    return ", ".join(parts) + f" (on {spec.get('sample', 2000):,} training rows)"
 
 
 def _early_stopping(spec: dict | None) -> str:
-    return f"{spec['monitor']}, patience {spec['patience']}" if spec else "none"
+    if not spec:
+        return "none"
+    return f"on {style.words(spec['monitor'])}, patience {style.count(spec['patience'], 'epoch')}"
 
 
 def open_study(params_file: str | Path, profile: ProfileName = "quick") -> Study:

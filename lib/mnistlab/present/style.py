@@ -104,19 +104,34 @@ def setting_text(text: str) -> str:
         return text
 
 
+def words(name: str) -> str:
+    """A code name as a reader says it: ``sparse_categorical_crossentropy`` → ``sparse
+    categorical cross-entropy``, ``learning_rate`` → ``learning rate``."""
+    return str(name).replace("_", " ").replace("crossentropy", "cross-entropy")
+
+
 def setting(value: Any) -> str:
-    """A params value as a reader reads it: ``adam (learning_rate 0.001)``, ``0.08333``,
+    """A params value as a reader reads it: ``adam (learning rate 0.001)``, ``0.08333``,
     ``0, 1, 2``; a list of configurations is counted, since the settings table lists them."""
     if isinstance(value, dict):
-        options = ", ".join(f"{k.replace('_', ' ')} {setting(v)}" for k, v in value.items()
-                            if k != "name")
+        options = ", ".join(f"{words(k)} {setting(v)}" for k, v in value.items()
+                            if k != "name" and v is not None)
         if "name" in value:
-            return f"{value['name']} ({options})" if options else str(value["name"])
+            return f"{words(value['name'])} ({options})" if options else words(value["name"])
         return options
     if isinstance(value, list):
         if value and all(isinstance(v, dict) for v in value):
             return f"{len(value)} configurations (listed under What varies)"
         return ", ".join(setting(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, str):
+        return words(value)
     return str(value)
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 epoch``, ``3 epochs``: never "epoch(s)"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

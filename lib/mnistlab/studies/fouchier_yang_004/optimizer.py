@@ -116,6 +116,19 @@ def crossings(values: "pd.Series", target: float) -> list[int]:
             if side[i] == 0 or (i > 0 and side[i] != side[i - 1])]
 
 
+def reaching_epochs(values: "pd.Series", target: float, rising: bool) -> list[int]:
+    """Epochs at which a curve that should rise (accuracy) or fall (loss) to ``target`` is on
+    or past it: ``crossings``, with epoch 1 first when the curve starts past the target.
+    The table cell and the sentence of each row both read this one list."""
+    import numpy as np
+
+    at = crossings(values, target)
+    first = float(np.asarray(values, dtype=float)[0])
+    if (first > target if rising else first < target) and (not at or at[0] != 1):
+        at = [1, *at]
+    return at
+
+
 @ANALYSES.add("004.epochs")
 def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """How many epochs would each row need? The epochs at which our mean validation curve
@@ -140,11 +153,10 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
                 continue
             target_acc = float(published.loc[key, ACCURACY]) / 100
             target_loss = float(published.loc[key, LOSS])
-            acc_at = crossings(curve[ACCURACY], target_acc)
-            loss_at = crossings(curve[LOSS], target_loss)
+            acc_at = reaching_epochs(curve[ACCURACY], target_acc, rising=True)
+            loss_at = reaching_epochs(curve[LOSS], target_loss, rising=False)
             best = int(np.argmin(np.abs(curve[LOSS].to_numpy() - target_loss))) + 1
-            above = curve[ACCURACY].iloc[0] > target_acc
-            implied.setdefault(label, {})[key] = acc_at[0] if acc_at else (1 if above else None)
+            implied.setdefault(label, {})[key] = acc_at[0] if acc_at else None
             lines.append({"reading": label, "optimizer": key,
                           "published accuracy / loss": f"{100 * target_acc:.2f} / {target_loss:.2f}",
                           "val. accuracy reaches it at epoch": _epochs(acc_at, 100 * curve[ACCURACY],
@@ -176,6 +188,7 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
         last = max(reached, key=reached.get)
         one = high - low <= ONE_LENGTH and not never
         span = (f"at epoch {low} ({first})" if len(reached) == 1 else
+                f"at epoch {low} for every row it reaches" if low == high else
                 f"between epoch {low} ({first}) and epoch {high} ({last})")
         text.append(
             f"- *{label}*: validation accuracy first reaches the published test accuracy {span}"
@@ -196,9 +209,11 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
 
 
 def _epochs(at: list[int], curve: "pd.Series", target: float) -> str:
-    """``3, 27``; or, for a curve that never reaches the target, which side it stays on."""
+    """``3, 27``; ``1 (past it from the start)``; or, for a curve that never reaches the
+    target, which side it stays on."""
     if at:
-        return ", ".join(str(e) for e in at[:4]) + (" …" if len(at) > 4 else "")
+        start = " (past it from the start)" if at[0] == 1 else ""
+        return ", ".join(str(e) for e in at[:4]) + (" …" if len(at) > 4 else "") + start
     side = "above" if curve.iloc[-1] > target else "below"
     return f"never: {side} throughout (last {curve.iloc[-1]:.3g})"
 
