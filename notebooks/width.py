@@ -38,7 +38,7 @@ results_dir = ""
 # %%
 from IPython.display import Markdown
 
-from mnistlab.present import conclusions, plots
+from mnistlab.present import conclusions, plots, style
 from mnistlab.analysis import stats
 from mnistlab.notebook.study import environment, start
 
@@ -78,8 +78,8 @@ study.show_tables(agreement)
 # Time per epoch on this machine (the mnistlab trainer, validation included), mean over seeds:
 
 # %%
-stats.summarise(results, ["group", "hidden_units", "parameters"], ["epoch_s"]).set_index(
-    ["group", "hidden_units", "parameters"])[["epoch_s_mean", "epoch_s_ci"]].round(3)
+style.summary_table(stats.summarise(results, ["group", "hidden_units", "parameters"], ["epoch_s"]),
+                    ["group", "hidden_units", "parameters"], {"epoch_s": 3})
 
 # %% [markdown]
 # ## 5. Figures — published and measured, by width

@@ -104,9 +104,8 @@ class Study:
         from IPython.display import Markdown, display
 
         shared, varying = self.configurations()
-        with pd.option_context("display.max_colwidth", None):  # never cut a setting short
-            display(Markdown("**Shared by every model**"), shared)
-            display(Markdown("**What varies**"), varying)
+        display(tables.captioned(shared, "<strong>Shared by every model</strong>"),
+                tables.captioned(varying, "<strong>What varies</strong>"))
         display(Markdown("**Assumptions** (settings the study leaves unstated)\n\n" + self.assumptions()))
         display(Markdown("**Notes on reading the study**\n\n" + self.notes()))
 
@@ -207,8 +206,7 @@ class Study:
             caption = f"<em>{_text(table.caption)}</em>"
             if table.notes:
                 caption += f"<br><small>{_text(table.notes)}</small>"
-            display(HTML(f"<p>{caption}</p>"))
-            display(tables.wide(frame) if len(table.compare.columns) > 3 else frame)
+            display(tables.captioned(frame, caption, _text(table.title)))
 
     def show_lines(self, agreement: pd.DataFrame, xlabel: str) -> None:
         """One figure per published table whose rows are an ordered factor (depth, width...)."""
@@ -264,7 +262,7 @@ class Study:
         """Per-epoch values of ``metrics`` for every run a published table is compared with,
         and the published values they should reach.
 
-        One panel per published row key; the table's name is the line (tables that set the
+        One panel per published row key; the table's title is the line (tables that set the
         same published rows beside different readings share a panel).  Validation values
         when the runs have them, else training values.  Published values are converted to
         the curves' units (a percentage becomes a fraction).
@@ -277,7 +275,7 @@ class Study:
                 for metric in metrics:
                     key = f"val_{metric}" if f"val_{metric}" in run["history"] else metric
                     source = "validation" if key != metric else "training"
-                    rows += [{"panel": run["row"], "hue": name.replace("_", " "),
+                    rows += [{"panel": run["row"], "hue": table.title,
                               "seed": run["seed"], "epoch": epoch, "metric": metric,
                               "source": source, "value": value}
                              for epoch, value in enumerate(run["history"].get(key, []), 1)]

@@ -159,7 +159,7 @@ def _number_row(r: pd.Series) -> str:
     verdict = VERDICTS[r["verdict"]]
     return (f'<tr class="number" data-verdict="{verdict.name}">'
             f'<td>{escape(str(r["study_id"]))}</td>'
-            f'<td title="{_attr(r.get("caption") or "")}">{escape(str(r["table"]))}</td>'
+            f'<td title="{_attr(r.get("caption") or "")}">{escape(_table_title(r))}</td>'
             f'<td>{_row_name(r)}</td><td>{escape(str(r["label"]))}</td>'
             f'<td class="num">{_num(r["published"], d)}</td><td class="num">{_num(r["mean"], d)}'
             f'<br><small>n = {int(r["n"])}</small></td>'
@@ -169,6 +169,17 @@ def _number_row(r: pd.Series) -> str:
             f'<td class="num">{_tolerance(r, d)}</td>'
             f'<td class="verdict v-{verdict.name}" title="{_attr(verdict.meaning)}">'
             f'{escape(verdict.label)}</td><td>{_explanation(r)}</td></tr>')
+
+
+def _table_title(r: pd.Series) -> str:
+    """A table as its report names it (its caption's title: "Table III, reading A (...)"),
+    not by its key in the published file."""
+    from mnistlab.spec.published import PublishedTable
+
+    caption = r.get("caption")
+    if _missing(caption) or not caption:
+        return str(r["table"])
+    return PublishedTable(str(r["table"]), str(caption), pd.DataFrame()).title
 
 
 def _explanation(r: pd.Series) -> str:

@@ -7,7 +7,6 @@ house style; computes nothing.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import numpy as np
@@ -70,23 +69,40 @@ def _context(value: Any) -> str:
 
 
 PRINTED_COLUMNS = 14  # columns a landscape A4 page holds legibly at 7.5 pt
+PORTRAIT_COLUMNS = 8  # more than this, and a portrait page wraps every cell: print landscape
 
 
-def wide(frame: pd.DataFrame, caption: str = "") -> HTML:
-    """Show a table too wide for a portrait page.  On screen it scrolls in its own box; the
-    PDF prints it on a landscape page and, if it has more columns than one holds, as parts
-    that each repeat the row labels and descriptive columns (hidden on screen by an inline
-    style, shown by the report's print style)."""
-    title = f"<p><em>{html.escape(caption)}</em></p>" if caption else ""
+def captioned(frame: pd.DataFrame, caption: str, name: str = "") -> HTML:
+    """A table with its caption (HTML, already escaped) in one block that prints on one page
+    (``.captioned``), never cutting a value short; a table wider than a portrait page goes
+    to ``wide``, whose printed parts each repeat the caption and are named after ``name``."""
+    if len(frame.columns) > PORTRAIT_COLUMNS:
+        return wide(frame, caption, name)
+    return HTML(f'<div class="captioned"><p>{caption}</p>{_html(frame)}</div>')
+
+
+def _html(frame: pd.DataFrame) -> str:
+    """The table as pandas shows it in a notebook, every value whole (no "…")."""
+    with pd.option_context("display.max_colwidth", None):
+        return frame.to_html(na_rep="–", classes="dataframe")
+
+
+def wide(frame: pd.DataFrame, caption: str = "", name: str = "") -> HTML:
+    """Show a table too wide for a portrait page, under its ``caption`` (HTML, already
+    escaped).  On screen it scrolls in its own box; the PDF prints it on a landscape page
+    and, if it has more columns than one holds, as parts that each repeat the caption, the
+    row labels and descriptive columns, labelled "<name>: columns, part i of n" (hidden on
+    screen by an inline style, shown by the report's print style)."""
+    title = f"<p>{caption}</p>" if caption else ""
     parts = print_parts(frame)
     if len(parts) == 1:
-        return HTML(f'<div class="wide">{title}{frame.to_html(na_rep="–")}</div>')
+        return HTML(f'<div class="wide captioned">{title}{_html(frame)}</div>')
+    label = f"{name}: columns" if name else "Columns"
     printed = "".join(
-        f'<div class="wide print-only" style="display:none">{title}<p><small>Columns, part '
-        f'{i} of {len(parts)}</small></p>{part.to_html(na_rep="–")}</div>'
+        f'<div class="wide print-only captioned" style="display:none">{title}<p><small>{label}, '
+        f'part {i} of {len(parts)}</small></p>{_html(part)}</div>'
         for i, part in enumerate(parts, 1))
-    return HTML(f'<div class="wide screen-only">{title}{frame.to_html(na_rep="–")}</div>'
-                + printed)
+    return HTML(f'<div class="wide screen-only">{title}{_html(frame)}</div>' + printed)
 
 
 def print_parts(frame: pd.DataFrame, limit: int = PRINTED_COLUMNS) -> list[pd.DataFrame]:

@@ -118,7 +118,7 @@ def claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
         if spec.compare is None:
             continue
         accuracy = _accuracy_by_section(study, results, table)
-        reading = table.replace("_", " ")
+        reading = spec.title  # the reading's name everywhere in the report
         for statement in STATEMENTS:
             if statement.section not in accuracy.index:
                 continue
@@ -243,7 +243,7 @@ def double_softmax(study: "Study", results: "pd.DataFrame") -> list[Any]:
     table = pd.DataFrame(
         {f"softmax {softmax}": [_mean_ci(cells.get((init, softmax))) for init in ("pytorch", "keras")]
          for softmax in ("once", "twice")},
-        index=pd.Index(["PyTorch (U(±1/√fan_in))", "Keras (Glorot, zero biases)"],
+        index=pd.Index(["PyTorch (U(±1/√fan-in))", "Keras (Glorot, zero biases)"],
                        name="initial weights"))
     for softmax in ("once", "twice"):
         if ("keras", softmax) in cells and ("pytorch", softmax) in cells:

@@ -60,7 +60,7 @@ def readings(study: "Study", results: "pd.DataFrame") -> list[Any]:
     for name in names:
         part = agreement[agreement["table"] == name].set_index(["row", "column"])
         for column in (ACCURACY, LOSS):
-            table[(name.replace("_", " "), column)] = [
+            table[(_label(study, name), column)] = [
                 _cell(part.loc[(key, column)]) if (key, column) in part.index else "–"
                 for key in keys]
         scores[name] = {key: [bool(part.loc[(key, c), "inside_pi"] == 1) for c in (ACCURACY, LOSS)]
@@ -72,14 +72,14 @@ def readings(study: "Study", results: "pd.DataFrame") -> list[Any]:
         loss_only = [n for n in names if scores[n].get(key) == [False, True]]
         parts = []
         if both:
-            parts.append("accuracy and loss: " + ", ".join(_name(n) for n in both))
+            parts.append("accuracy and loss: " + ", ".join(_name(study, n) for n in both))
         if accuracy_only:
-            parts.append("accuracy only: " + ", ".join(_name(n) for n in accuracy_only))
+            parts.append("accuracy only: " + ", ".join(_name(study, n) for n in accuracy_only))
         if loss_only:
-            parts.append("loss only: " + ", ".join(_name(n) for n in loss_only))
+            parts.append("loss only: " + ", ".join(_name(study, n) for n in loss_only))
         verdicts.append(f"- **{key}**: " + ("; ".join(parts) if parts else
                                             "no reading reproduces either number") + ".")
-    totals = [f"{_name(n)}: {sum(v == [True, True] for v in scores[n].values())} of "
+    totals = [f"{_name(study, n)}: {sum(v == [True, True] for v in scores[n].values())} of "
               f"{len(scores[n])} rows in both numbers, {sum(v[0] for v in scores[n].values())} in "
               f"accuracy, {sum(v[1] for v in scores[n].values())} in loss"
               for n in names if scores[n]]
@@ -94,8 +94,14 @@ def readings(study: "Study", results: "pd.DataFrame") -> list[Any]:
     ]
 
 
-def _name(table: str) -> str:
-    return f"*{table.replace('_', ' ')}*"
+def _label(study: "Study", table: str) -> str:
+    """A reading as every table, figure and sentence of the report names it: its published
+    table's title ("Table III, reading A (today's defaults)")."""
+    return study.published[table].title
+
+
+def _name(study: "Study", table: str) -> str:
+    return f"*{_label(study, table)}*"
 
 
 def mean_curves(study: "Study", results: "pd.DataFrame") -> "pd.DataFrame":
@@ -147,7 +153,7 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
     lines, implied = [], {}
     for name in _readings(study):
         published = study.published[name].frame.set_index(study.published[name].compare.key)
-        label = name.replace("_", " ")
+        label = _label(study, name)
         for key, curve in mean[mean["reading"] == label].groupby("row", sort=False):
             if key not in published.index:  # a run the study published nothing for
                 continue
@@ -171,7 +177,7 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
                                    else np.nan)
         gap = spread(100 * (runs["test_accuracy"] - last))
         if gap.n > 1:
-            text.append(f"- *{name.replace('_', ' ')}*: test minus validation accuracy at the last "
+            text.append(f"- {_name(study, name)}: test minus validation accuracy at the last "
                         f"epoch {gap.mean:+.2f} ± {gap.ci:.2f} points (mean ± 95% CI, {gap.n} "
                         "runs)" + ("." if gap.mean - gap.ci <= 0 <= gap.mean + gap.ci else
                                    ": the test set is " + ("easier" if gap.mean > 0 else "harder")
@@ -235,7 +241,7 @@ def adamax_loss(study: "Study", results: "pd.DataFrame") -> list[Any]:
         pair = runs[runs["row"].isin(["adam", "adamax"])].assign(pair="adamax − adam")
         if set(pair["row"]) != {"adam", "adamax"}:
             continue
-        label = name.replace("_", " ")
+        label = _label(study, name)
         differences = {metric: paired_difference(pair, "row", "adamax", "adam", metric, on="pair")
                        .iloc[0] for metric in ("test_accuracy", "test_loss")}
         for key in ("adam", "adamax"):
