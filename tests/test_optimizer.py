@@ -181,7 +181,7 @@ def test_readings_analysis_names_the_reading_that_reproduces_each_row(study004):
     items = analysis("004.readings")(study, results)
     verdicts = next(i for i in items if isinstance(i, str) and i.startswith("Readings that"))
     assert "- **adam**: accuracy and loss: *Table III, reading A (today's defaults)*." in verdicts
-    assert "- **Adadelata**: accuracy and loss: *Table III, reading A (today's defaults)*." in verdicts
+    assert "- **Adadelata [sic]**: accuracy and loss: *Table III, reading A (today's defaults)*." in verdicts
     assert "*Table III, reading A (today's defaults)*: 8 of 8 rows in both numbers" in items[-1]
     assert "*Table III, reading B (raw pixels)*: 0 of 8" in items[-1]
 

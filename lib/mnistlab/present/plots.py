@@ -18,6 +18,22 @@ from mnistlab.present import style
 MEASURED, PUBLISHED = "#1f77b4", "#d62728"
 
 
+_COLOUR_OF: dict[str, tuple] = {}  # label → colour, for every figure this kernel draws
+
+
+def colours(labels) -> dict[str, tuple]:
+    """One colour per model or setting across all figures of a report: a label keeps the
+    colour it was first drawn in (a report is one kernel), and new labels take the next
+    colour of a palette without the red that marks published values."""
+    labels = [str(label) for label in labels]
+    palette = [c for i, c in enumerate(sns.color_palette("deep", 10)) if i != 3]  # 3: red
+    palette += sns.color_palette("dark", 10)
+    for label in dict.fromkeys(labels):
+        if label not in _COLOUR_OF:
+            _COLOUR_OF[label] = palette[len(_COLOUR_OF) % len(palette)]
+    return {label: _COLOUR_OF[label] for label in dict.fromkeys(labels)}
+
+
 def use_theme() -> None:
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
 
@@ -63,28 +79,29 @@ def agreement_lines(frame: pd.DataFrame, table: str, xlabel: str, title: str | N
 
 
 def agreement_dots(frame: pd.DataFrame, column: str, tables: list[str],
-                   title: str | None = None, names: dict[str, str] | None = None) -> plt.Figure:
+                   title: str | None = None, names: dict[str, str] | None = None,
+                   xlabel: str | None = None) -> plt.Figure:
     """Horizontal dots, one row per published row and one dodged dot per table (e.g. the
     same variants under two losses), with published crosses in the table's colour."""
     use_theme()
     part = frame[(frame["column"] == column) & frame["table"].isin(tables)]
     labels = list(dict.fromkeys(part["row"]))
-    colours = sns.color_palette("deep", len(tables))
-    fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(labels) + 1.6))
     names = names or {}
-    for offset, table, colour in zip(_offsets(len(tables)), tables, colours):
+    palette = colours(names.get(t, t) for t in tables)
+    fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(labels) + 1.6))
+    for offset, table in zip(_offsets(len(tables)), tables):
         rows = part[part["table"] == table].set_index("row").reindex(labels)
         ys = np.arange(len(labels)) + offset
         name = names.get(table, table)
+        colour = palette[str(name)]
         _interval_bars(ax, ys, rows, colour, True, f"{name}: measured")
         ax.scatter(rows["published"], ys, marker="X", color=colour, edgecolor="black", s=45,
                    zorder=3, label=f"{name}: published")
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
-    ax.set_xlabel(column.replace("_", " "))
-    # Below the axes, so the legend never covers a point or an interval.
-    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (len(labels) + 4)),
-              ncol=2, frameon=False)
+    ax.set_xlabel(xlabel or column.replace("_", " "))
+    # Right of the axes, so the legend covers neither a point nor the axis label.
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -225,10 +242,11 @@ def curves_by_setting(results: pd.DataFrame, hue: str,
     for value, part in results.groupby(facet, sort=False):
         levels = list(dict.fromkeys(part[hue]))
         numeric = pd.api.types.is_numeric_dtype(part[hue])
-        colours = sns.color_palette("viridis" if numeric else "deep", len(levels))
+        palette = (sns.color_palette("viridis", len(levels)) if numeric
+                   else list(colours(levels).values()))
         fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics), 3.3), squeeze=False)
         for ax, metric in zip(axes[0], metrics):
-            for level, colour in zip(levels, colours):
+            for level, colour in zip(levels, palette):
                 histories = part.loc[part[hue] == level, "history"]
                 curves = [h[metric] for h in histories if metric in h]
                 if not curves:
@@ -275,7 +293,7 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
     panels = list(dict.fromkeys(curves["panel"]))
     metrics = list(dict.fromkeys(curves["metric"]))
     hues = list(dict.fromkeys(curves["hue"]))
-    colours = dict(zip(hues, sns.color_palette("deep", len(hues))))
+    palette = colours(hues)
     per_row = max(1, min(per_row, len(panels)))
     lines = -(-len(panels) // per_row)
     fig, axes = plt.subplots(lines, per_row * len(metrics), squeeze=False,
@@ -295,8 +313,8 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
                 epochs = np.array([e for e, _ in summary])
                 mean = np.array([s.mean for _, s in summary])
                 half = np.nan_to_num(np.array([s.ci for _, s in summary]))
-                ax.plot(epochs, mean, color=colours[hue], lw=1.4, label=str(hue))
-                ax.fill_between(epochs, mean - half, mean + half, color=colours[hue], alpha=0.2,
+                ax.plot(epochs, mean, color=palette[str(hue)], lw=1.4, label=str(hue))
+                ax.fill_between(epochs, mean - half, mean + half, color=palette[str(hue)], alpha=0.2,
                                 lw=0)
                 shown.extend(mean[np.isfinite(mean)])
             marks = references[(references["panel"] == panel) & (references["metric"] == metric)]
