@@ -172,7 +172,7 @@ def test_curves_use_validation_when_there_is_a_split_and_mark_published_values(s
     visible = [ax for ax in figure.axes if ax.get_visible()]
     assert len(visible) == 8 * 2
     adam_accuracy = visible[0]
-    assert any(np.allclose(line.get_ydata(), 0.9691) for line in adam_accuracy.get_lines())
+    assert any(np.allclose(line.get_ydata(), 96.91) for line in adam_accuracy.get_lines()), "in %"
     assert visible[1].get_yscale() == "log", "loss panels span readings on a log axis"
 
 

@@ -17,10 +17,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import SymmetricalLogLocator
+from matplotlib.ticker import MaxNLocator, SymmetricalLogLocator
 
 from mnistlab.analysis.dynamics import band, layer_slices, weight_pca
-from mnistlab.present.plots import colours, use_theme
+from mnistlab.present.plots import colours, plain_log, use_theme
 from mnistlab.spec.tasks import task
 
 
@@ -119,6 +119,7 @@ def epoch_curves(results: pd.DataFrame, metrics: list[str], ylabels: list[str],
                 ax.fill_between(epochs, mean - half, mean + half, color=colour, alpha=0.2, lw=0)
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(2, len(labels)), fontsize="small",
                frameon=False)
@@ -143,15 +144,18 @@ def step_series(runs: ProbedRuns, names: list[str], ylabels: list[str],
             series = [arrays[name] for row, arrays in runs if row["label"] == label]
             median, low, high = band(series)
             steps = np.arange(1, len(median) + 1)
-            ax.plot(steps, median, color=colour, lw=1.2, label=f"{label} ({len(series)} seeds)")
-            if len(series) > 1:
-                ax.fill_between(steps, low, high, color=colour, alpha=0.25, lw=0)
+            ax.plot(steps, median, color=colour, lw=1.2, label=f"{label} ({len(series)} seeds)",
+                    zorder=3)
+            if len(series) > 1:  # light and beneath every line, so no band hides a curve
+                ax.fill_between(steps, low, high, color=colour, alpha=0.12, lw=0, zorder=1)
         ax.set_yscale("log")
+        plain_log(ax.yaxis)
         if log_x:
             ax.set_xscale("log")
+            plain_log(ax.xaxis)
         ax.set_xlabel("iteration (update)")
         ax.set_ylabel(ylabel)
-    axes[0][-1].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    axes[0][-1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
         fig.suptitle(title)
     return _done(fig)

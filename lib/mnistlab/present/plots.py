@@ -176,11 +176,12 @@ def curve_grid(results: pd.DataFrame, by: str, metrics: tuple[str, ...] = ("accu
     for panels, value in zip(flat, values):
         runs = results[results[by] == value]
         for ax, metric in zip(panels, metrics):
-            _mean_and_band(ax, _stacked(runs["history"], metric), TRAINING, "training")
-            _mean_and_band(ax, _stacked(runs["history"], f"val_{metric}"), VALIDATION,
+            scale, unit = percent(metric)
+            _mean_and_band(ax, scale * _stacked(runs["history"], metric), TRAINING, "training")
+            _mean_and_band(ax, scale * _stacked(runs["history"], f"val_{metric}"), VALIDATION,
                            "validation")
-            ax.set_title(f"{by.replace('_', ' ')} {value}: {metric.replace('_', ' ')}",
-                         fontsize="small")
+            ax.set_title(f"{style.label(by)} {value}", fontsize="small")
+            ax.set_ylabel(style.label(metric) + unit, fontsize="small")
             ax.tick_params(labelsize="x-small")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
     spare = [ax for panels in flat[len(values):] for ax in panels]
@@ -254,7 +255,7 @@ def curves_by_setting(results: pd.DataFrame, hue: str,
                 length = max(len(c) for c in curves)
                 grid = np.full((len(curves), length), np.nan)
                 for row, curve in zip(grid, curves):
-                    row[:len(curve)] = curve
+                    row[:len(curve)] = np.asarray(curve, dtype=float) * percent(metric)[0]
                 bands = [spread(column) for column in grid.T]
                 mean = np.array([b.mean for b in bands])
                 half = np.nan_to_num(np.array([b.ci for b in bands]))
@@ -263,9 +264,9 @@ def curves_by_setting(results: pd.DataFrame, hue: str,
                                 linewidth=0)
                 ax.plot(epochs, mean, color=colour, linewidth=1.4, label=str(level))
             ax.set_xlabel("epoch")
-            ax.set_ylabel(metric.replace("_", " "))
+            ax.set_ylabel(style.label(metric) + percent(metric)[1])
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes[0][-1].legend(title=hue.replace("_", " "), fontsize="small", loc="center left",
+        axes[0][-1].legend(title=style.label(hue), fontsize="small", loc="center left",
                            bbox_to_anchor=(1.01, 0.5))
         heading = f"{title}: {value}" if title else str(value)
         fig.suptitle(f"{heading} (mean over seeds, 95% CI band)", fontsize="medium")
@@ -296,8 +297,11 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
     palette = colours(hues)
     per_row = max(1, min(per_row, len(panels)))
     lines = -(-len(panels) // per_row)
-    fig, axes = plt.subplots(lines, per_row * len(metrics), squeeze=False,
-                             figsize=(3.0 * per_row * len(metrics), 2.5 * lines + 0.9))
+    columns = per_row * len(metrics)
+    # At most 9 inches across, so a page-wide print keeps its labels at about 7 pt or more.
+    side = min(3.0, 9.0 / columns)
+    fig, axes = plt.subplots(lines, columns, squeeze=False,
+                             figsize=(side * columns, 0.85 * side * lines + 0.9))
     for ax in axes.flat:
         ax.set_visible(False)
     dashes = ["--", ":", "-."]
@@ -305,7 +309,9 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
         for offset, metric in enumerate(metrics):
             ax = axes[index // per_row][(index % per_row) * len(metrics) + offset]
             ax.set_visible(True)
+            scale, unit = percent(metric)
             part = curves[(curves["panel"] == panel) & (curves["metric"] == metric)]
+            part = part.assign(value=part["value"] * scale)
             shown: list[float] = []
             for hue, lines_of_hue in part.groupby("hue", sort=False):
                 summary = [(epoch, spread(group["value"]))
@@ -319,15 +325,16 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
                 shown.extend(mean[np.isfinite(mean)])
             marks = references[(references["panel"] == panel) & (references["metric"] == metric)]
             for style, (_, mark) in zip(dashes * 3, marks.iterrows()):
-                ax.axhline(mark["value"], color=PUBLISHED, ls=style, lw=1.2, label=mark["label"])
-                shown.append(mark["value"])
+                ax.axhline(mark["value"] * scale, color=PUBLISHED, ls=style, lw=1.2,
+                           label=mark["label"])
+                shown.append(mark["value"] * scale)
             _span(ax, shown, metric in log_metrics)
             source = part["source"].iloc[0] if len(part) else ""
             ax.set_title(f"{panel}", fontsize="small")
-            ax.set_ylabel(f"{source} {metric}".strip().replace("_", " "), fontsize="small")
+            ax.set_ylabel(f"{source} {metric}{unit}".strip().replace("_", " "), fontsize="small")
             ax.set_xlabel("epoch", fontsize="small")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.tick_params(labelsize="x-small")
+            ax.tick_params(labelsize="small")
     handles: dict[str, object] = {}
     for ax in axes.flat:
         for handle, label in zip(*ax.get_legend_handles_labels()):
@@ -336,8 +343,29 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
                fontsize="small", frameon=False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.9 / (2.5 * lines + 0.9) + 0.02, 1, 1))
+    fig.tight_layout(rect=(0, 0.9 / (0.85 * side * lines + 0.9) + 0.02, 1, 1))
     return fig
+
+
+def plain_log(axis) -> None:
+    """Label a log axis with plain numbers (0.3, 40, 2000), never 4×10¹; the minor ticks
+    are labelled only when the axis spans too little for its decades to be enough."""
+    from matplotlib.ticker import LogFormatter
+
+    class Plain(LogFormatter):
+        """Matplotlib's choice of which ticks to label, written as plain numbers."""
+
+        def __call__(self, x, pos=None):
+            return f"{x:g}" if super().__call__(x, pos) else ""
+
+    axis.set_major_formatter(Plain())
+    axis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
+
+
+def percent(metric: str) -> tuple[float, str]:
+    """Accuracy is drawn in % (×100, " (%)" on its axis), as every table of the reports
+    prints it; other metrics as they are."""
+    return (100.0, " (%)") if "accuracy" in metric else (1.0, "")
 
 
 def _span(ax: plt.Axes, values: list[float], log: bool) -> None:
@@ -349,6 +377,7 @@ def _span(ax: plt.Axes, values: list[float], log: bool) -> None:
     low, high = min(values), max(values)
     if log and low > 0 and high / low > 10:
         ax.set_yscale("log")
+        plain_log(ax.yaxis)  # a panel spanning one decade still gets several labelled ticks
         ax.set_ylim(low / 1.3, high * 1.3)
         plain = FuncFormatter(lambda value, _: f"{value:g}")
         ax.yaxis.set_major_formatter(plain)

@@ -15,7 +15,7 @@ from IPython.display import HTML
 
 from mnistlab.analysis.stats import summarise
 from mnistlab.present import style
-from mnistlab.spec.published import PublishedTable
+from mnistlab.spec.published import UNIT_SCALE, PublishedTable
 
 LEGEND = ("*published*: the study's single run. *mean ± CI*: our mean over seeds with the 95% "
           "confidence interval **of the mean**. *95% PI*: the 95% prediction interval for **one "
@@ -27,11 +27,16 @@ def _mean_ci(row: pd.Series) -> str:
     return style.runs_mean_ci(row["mean"], row["ci"], row["n"], row["digits"])
 
 
-def _prediction(row: pd.Series) -> str:
+def _prediction(row: pd.Series, top: float = np.inf) -> str:
+    """``[low, high] ✓``; an accuracy's interval is cut at what an accuracy can be (0 and
+    ``top``, 100 % or 1): two seeds' t = 12.7 would otherwise print [−105.64, 136.44] %."""
     if row["n"] < 2:
         return "–"
     d = row["digits"]
-    text = f"[{style.number(row['mean'] - row['pi'], d)}, {style.number(row['mean'] + row['pi'], d)}]"
+    low, high = row["mean"] - row["pi"], row["mean"] + row["pi"]
+    if np.isfinite(top):
+        low, high = max(low, 0.0), min(high, top)
+    text = f"[{style.number(low, d)}, {style.number(high, d)}]"
     if np.isfinite(row["published"]):
         text += " ✓" if row["inside_pi"] else " ✗"
     return text
@@ -51,7 +56,9 @@ def side_by_side(frame: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
         heading = column.label or style.label(name)
         columns[(heading, "published")] = [style.number(v, column.digits) for v in part["published"]]
         columns[(heading, "mean ± CI")] = [_mean_ci(r) for _, r in part.iterrows()]
-        columns[(heading, "95% PI")] = [_prediction(r) for _, r in part.iterrows()]
+        top = UNIT_SCALE[column.unit] if column.metric.endswith("accuracy") and \
+            column.versus is None else np.inf
+        columns[(heading, "95% PI")] = [_prediction(r, top) for _, r in part.iterrows()]
         columns[(heading, "Δ")] = [style.difference(v, column.digits) for v in part["delta"]]
     out = pd.DataFrame(columns, index=pd.Index(keys, name=style.label(spec.key)))
     out.columns = pd.MultiIndex.from_tuples(out.columns)
