@@ -15,7 +15,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 REPR = re.compile(r"\{'|\[\{'|\['|\(\{'")                       # a dict, list or tuple literal
-POINT_ZERO = re.compile(r"(?<![\d.])(?<!± )[1-9][\d,]*\.0000\b(?! ±)")  # 101632.0000: an integer as a float
+POINT_ZERO = re.compile(r"(?<![\d.])(?<!± )[1-9][\d,]+\.0000\b(?! ±)")  # 101632.0000: an integer as a float
 LONG_FLOAT = re.compile(r"(?<![\w.])\d*\.\d{7,}")                 # 0.08333333333333333
 ZERO_SPREAD = re.compile(r"\bepochs? \d+\.0 ± 0\.0\b")          # "at epoch 8.0 ± 0.0"
 # A snake_case word (an internal name: params keys, run columns, run and group names).

@@ -227,9 +227,11 @@ class Study:
                       if rows["row"].nunique() > 2]
             if tables:
                 column = part[part["table"] == tables[0]]["column"].iloc[0]
+                spec = self.published[tables[0]].compare.columns[column]
                 plots.agreement_dots(part, column, tables,
                                      title=f"{style.label(metric)}: published and measured",
-                                     names={t: self.published[t].title for t in tables})
+                                     names={t: self.published[t].title for t in tables},
+                                     xlabel=spec.label or style.label(column))
 
     def conclusion(self, agreement: pd.DataFrame) -> Markdown:
         titles = {name: table.title for name, table in self.published.items()}

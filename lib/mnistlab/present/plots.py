@@ -219,6 +219,8 @@ def curves_by_updates(results: pd.DataFrame, hue: str, metric: str = "val_loss",
             ax.plot(updates, np.nanmean(curves, 0), color=colour, label=str(value))
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log(ax.xaxis)
+    plain_log(ax.yaxis)
     ax.set_xlabel("optimizer updates (log scale)")
     ax.set_ylabel(f"{metric.replace('_', ' ')} (log scale)")
     if title:

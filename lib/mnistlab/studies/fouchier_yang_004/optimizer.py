@@ -251,7 +251,8 @@ def adamax_loss(study: "Study", results: "pd.DataFrame") -> list[Any]:
             final = spread(own["history"].map(lambda h: h["val_loss"][-1]))
             rows.append({"reading": label, "optimizer": key,
                          "lowest val. loss": f"{minimum.mean:.3f} ± {minimum.ci:.3f}",
-                         "at epoch": f"{at.mean:.1f} ± {at.ci:.1f}",
+                         "at epoch": (f"{at.mean:.0f} (every seed)" if at.sd == 0
+                                      else f"{at.mean:.1f} ± {at.ci:.1f}"),
                          "last val. loss": f"{final.mean:.3f} ± {final.ci:.3f}",
                          "rise after the lowest": f"{final.mean - minimum.mean:+.3f}"})
         acc, loss = differences["test_accuracy"], differences["test_loss"]
