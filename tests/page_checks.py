@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 
 REPR = re.compile(r"\{'|\[\{'|\['|\(\{'")                       # a dict, list or tuple literal
 POINT_ZERO = re.compile(r"(?<![\d.])(?<!± )[1-9][\d,]+\.0000\b(?! ±)")  # 101632.0000: an integer as a float
-LONG_FLOAT = re.compile(r"(?<![\w.])\d*\.\d{7,}")                 # 0.08333333333333333
+LONG_FLOAT = re.compile(r"(?<![\w.])\d*\.\d{7,}")                 # 0.08333333333333333 ...
 ZERO_SPREAD = re.compile(r"\bepochs? \d+\.0 ± 0\.0\b")          # "at epoch 8.0 ± 0.0"
 # A snake_case word (an internal name: params keys, run columns, run and group names).
 IDENTIFIER = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-]|\.\w)")
@@ -65,6 +65,11 @@ def internal_names(params_folder: Path) -> set[str]:
     return {n for n in names if "_" in n}
 
 
+def _significant(number: str) -> int:
+    """Significant digits of a decimal as printed: ``0.0000008`` has 1, ``0.0833333`` 6."""
+    return len(number.replace(".", "").lstrip("0"))
+
+
 def findings(html: str, names: set[str] = frozenset()) -> list[tuple[str, str]]:
     """Every Python repr, integer printed as a float, over-long float, "(s)" plural and
     internal name (one of ``names``, from ``internal_names``) in a report's reader text."""
@@ -78,6 +83,8 @@ def findings(html: str, names: set[str] = frozenset()) -> list[tuple[str, str]]:
             for match in pattern.finditer(text):
                 if pattern is IDENTIFIER and match.group() not in names:
                     continue
+                if pattern is LONG_FLOAT and _significant(match.group()) <= 6:
+                    continue  # ... but 0.0000008 is one digit, not seven
                 start = max(0, match.start() - 40)
                 found.append((kind, f"{text[start:match.end() + 40]}"))
     return found
