@@ -16,7 +16,7 @@
 # %% [markdown]
 # # Lab — Does a deeper network fit a function better at the same size?
 #
-# This notebook runs the **function_fit** experiment for any study of it: small networks with
+# This notebook runs the **function-fit** experiment for any study of it: small networks with
 # about the same number of parameters, shallow and deep, fit a function of one variable by
 # mean squared error, each with several random seeds. Every run records, while it trains, the
 # loss and the gradient norm of every update, its fitted curve, and the Hessian's eigenvalues

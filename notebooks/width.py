@@ -38,7 +38,7 @@ results_dir = ""
 # %%
 from IPython.display import Markdown
 
-from mnistlab.present import conclusions, plots
+from mnistlab.present import conclusions, plots, style
 from mnistlab.analysis import stats
 from mnistlab.notebook import checks
 from mnistlab.notebook.study import environment, start
@@ -101,8 +101,8 @@ study.show_tables(agreement)
 # Time per epoch on this machine (the mnistlab trainer, validation included), mean over seeds:
 
 # %%
-stats.summarise(results, ["group", "hidden_units", "parameters"], ["epoch_s"]).set_index(
-    ["group", "hidden_units", "parameters"])[["epoch_s_mean", "epoch_s_ci"]].round(3)
+style.summary_table(stats.summarise(results, ["group", "hidden_units", "parameters"], ["epoch_s"]),
+                    ["group", "hidden_units", "parameters"], {"epoch_s": 3})
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "plateau-task", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ### Exercise 2 — where does the plateau start? (2 points)

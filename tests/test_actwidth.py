@@ -174,7 +174,7 @@ def test_curves_by_setting_draw_one_figure_per_group_and_one_line_per_setting():
     figures = plots.curves_by_setting(_history_runs(), hue="name")
     assert len(figures) == 2
     first = figures[0].axes
-    assert [ax.get_ylabel() for ax in first[:2]] == ["val accuracy", "val loss"]
+    assert [ax.get_ylabel() for ax in first[:2]] == ["validation accuracy (%)", "validation loss"]
     assert len(first[1].get_lines()) == 2 and len(figures[1].axes[1].get_lines()) == 1
     assert first[1].get_lines()[1].get_ydata()[4] == pytest.approx(0.0101)
     import matplotlib.pyplot as plt

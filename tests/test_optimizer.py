@@ -18,7 +18,7 @@ from mnistlab.core.errors import ParamsError
 from mnistlab.spec.params import load_params, resolve_runs
 from mnistlab.present.plots import curve_panels
 from mnistlab.notebook.plugins import analysis
-from mnistlab.studies.fouchier_yang_004.optimizer import crossings
+from mnistlab.studies.fouchier_yang_004.optimizer import crossings, reaching_epochs
 from mnistlab.studies.mchunu_003 import gradient_ratio, judge
 
 from .conftest import REPO
@@ -160,7 +160,7 @@ def test_every_published_row_of_both_studies_is_joined_to_three_seeds(study003, 
 def test_curves_use_validation_when_there_is_a_split_and_mark_published_values(study003, study004):
     curves, marks = study004[0].curves(study004[1], ["accuracy", "loss"])
     assert set(curves["source"]) == {"validation"}
-    assert set(curves["hue"]) == {"today", "raw inputs", "keras2 defaults"}
+    assert set(curves["hue"]) == {"Table III, reading A (today's defaults)", "Table III, reading B (raw pixels)", "Table III, reading C (Keras 2.2 defaults)"}
     adam = marks[(marks["panel"] == "adam") & (marks["metric"] == "accuracy")]
     assert adam["value"].tolist() == [pytest.approx(0.9691)]
     assert adam["label"].tolist() == ["published test value"]
@@ -172,7 +172,7 @@ def test_curves_use_validation_when_there_is_a_split_and_mark_published_values(s
     visible = [ax for ax in figure.axes if ax.get_visible()]
     assert len(visible) == 8 * 2
     adam_accuracy = visible[0]
-    assert any(np.allclose(line.get_ydata(), 0.9691) for line in adam_accuracy.get_lines())
+    assert any(np.allclose(line.get_ydata(), 96.91) for line in adam_accuracy.get_lines()), "in %"
     assert visible[1].get_yscale() == "log", "loss panels span readings on a log axis"
 
 
@@ -180,17 +180,17 @@ def test_readings_analysis_names_the_reading_that_reproduces_each_row(study004):
     study, results = study004
     items = analysis("004.readings")(study, results)
     verdicts = next(i for i in items if isinstance(i, str) and i.startswith("Readings that"))
-    assert "- **adam**: accuracy and loss: *today*." in verdicts
-    assert "- **Adadelata**: accuracy and loss: *today*." in verdicts
-    assert "*today*: 8 of 8 rows in both numbers" in items[-1]
-    assert "*raw inputs*: 0 of 8" in items[-1]
+    assert "- **adam**: accuracy and loss: *Table III, reading A (today's defaults)*." in verdicts
+    assert "- **Adadelata [sic]**: accuracy and loss: *Table III, reading A (today's defaults)*." in verdicts
+    assert "*Table III, reading A (today's defaults)*: 8 of 8 rows in both numbers" in items[-1]
+    assert "*Table III, reading B (raw pixels)*: 0 of 8" in items[-1]
 
 
 def test_epochs_and_adamax_analyses_run_on_validation_curves(study004):
     study, results = study004
     epochs = analysis("004.epochs")(study, results)
     table = epochs[2]
-    assert ("today", "adam") in table.index and len(table) == 8 + 8 + 4
+    assert ("Table III, reading A (today's defaults)", "adam") in table.index and len(table) == 8 + 8 + 4
     adamax = analysis("004.adamax_loss")(study, results)
     assert "Adamax has the lower loss and the lower accuracy" in adamax[-1].split("\n")[0]
 
@@ -199,6 +199,27 @@ def test_crossings_are_the_epochs_a_curve_reaches_a_value():
     assert crossings([0.5, 0.7, 0.9, 0.95, 0.93], 0.94) == [4, 5]
     assert crossings([2.0, 1.0, 0.5], 3.0) == []
     assert crossings([1.0, 0.8, 0.8], 0.8) == [2, 3]
+
+
+def test_a_curve_past_the_target_from_the_start_reaches_it_at_epoch_1():
+    assert reaching_epochs([0.97, 0.98], 0.96, rising=True) == [1]
+    assert reaching_epochs([0.5, 0.97], 0.96, rising=True) == [2]
+    assert reaching_epochs([0.10, 0.05], 0.20, rising=False) == [1]
+    assert reaching_epochs([0.30, 0.25], 0.20, rising=False) == []
+
+
+def test_the_epochs_sentence_and_its_table_cell_read_the_same_row(study004):
+    """A reading whose curve starts above a published accuracy: the table said "never: above
+    throughout" while the sentence beside it said "at epoch 1" (issue 27)."""
+    study, results = study004
+    high = results.assign(history=results["history"].map(
+        lambda h: {**h, "val_accuracy": [0.999] * len(h["val_accuracy"])}))
+    items = analysis("004.epochs")(study, high)
+    table, text = items[2], items[3]
+    cells = table["val. accuracy reaches it at epoch"]
+    assert (cells == "1 (past it from the start)").all(), cells.unique()
+    assert "never within" not in text
+    assert "first reaches the published test accuracy at epoch 1 for every row" in text
 
 
 def test_judge_reads_a_statement_by_the_interval_of_the_mean():
@@ -214,11 +235,11 @@ def test_claims_analysis_picks_the_double_softmax_reading(study003):
     items = analysis("003.claims")(study, results)
     readings, table, summary = items[2], items[3], items[4]
     assert readings.loc["3.1", "read in full as"] == "45 to 50"
-    assert table.loc[("double softmax", "below 50% and less than 3.1"), "in full"] == "reproduced"
-    assert table.loc[("double softmax", "slightly less than 50%"), "bound alone"] == "reproduced"
-    assert table.loc[("one softmax", "slightly less than 50%"), "in full"] == "not reproduced"
-    assert "*double softmax*: the bound of 4 of 4 statements reproduced, 3 of 4 in full" in summary
-    assert "(both SGD networks below 50%, Adam above 95%) is reproduced by *double softmax*." in summary
+    assert table.loc[("Sections 3.1-3.3, reading 2 (softmax twice)", "below 50% and less than 3.1"), "in full"] == "reproduced"
+    assert table.loc[("Sections 3.1-3.3, reading 2 (softmax twice)", "slightly less than 50%"), "bound alone"] == "reproduced"
+    assert table.loc[("Sections 3.1-3.3, reading 1 (one softmax)", "slightly less than 50%"), "in full"] == "not reproduced"
+    assert "*Sections 3.1-3.3, reading 2 (softmax twice)*: the bound of 4 of 4 statements reproduced, 3 of 4 in full" in summary
+    assert "(both SGD networks below 50%, Adam above 95%) is reproduced by *Sections 3.1-3.3, reading 2 (softmax twice)*." in summary
 
 
 def test_a_deeper_network_above_the_shallow_one_fails_the_less_than_clause(study003):
@@ -227,9 +248,11 @@ def test_a_deeper_network_above_the_shallow_one_fails_the_less_than_clause(study
         lambda r: 0.485 + 0.001 * r["seed"] if r["name"] == "sgd-512-64-double" else r["test_accuracy"],
         axis=1))
     table = analysis("003.claims")(study, flipped)[3]
-    clause = ("double softmax", "below 50% and less than 3.1")
+    clause = ("Sections 3.1-3.3, reading 2 (softmax twice)", "below 50% and less than 3.1")
     assert table.loc[clause, "bound alone"] == "reproduced"
     assert table.loc[clause, "in full"] == "not reproduced"
+    assert float(table.loc[clause, "P(one run)"]) < 0.5, \
+        "the chance of one run reads the whole sentence, as the verdict beside it does"
 
 
 def test_double_softmax_shrinks_the_initial_gradients_about_tenfold(study003, mnist_dir):

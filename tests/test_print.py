@@ -58,14 +58,6 @@ def test_the_wide_table_prints_whole_where_the_plain_one_is_cut(tmp_path):
         "the check sees a table running off the page"
 
 
-def test_no_report_prints_text_off_the_page(project):
-    reports = sorted(p for p in (project / "reports").rglob("*.html") if p.name != "index.html")
-    assert reports
-    for report in reports:
-        lost = text_beyond_the_paper(report.read_text(), report.parent)
-        assert lost == [], f"{report.relative_to(project)} prints off the page: {lost[:12]}"
-
-
 def test_each_printed_part_keeps_its_label_on_its_own_page(tmp_path):
     from weasyprint.formatting_structure.boxes import TextBox
 

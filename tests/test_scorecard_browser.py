@@ -156,6 +156,32 @@ def test_index_rows_colours_and_filters(browser, small_index):
         view.close()
 
 
+def test_the_index_on_a_phone_is_one_card_per_study_with_readable_bars(browser, small_index):
+    """At 390 px the studies table (links and agreement off-screen, issue 27) gives way to
+    one card per study whose links and verdict counts are on screen, and the bar labels of
+    the per-study figure are at least 9 px high."""
+    view = OfflinePage(browser, 390)
+    try:
+        page = view.open(small_index)
+        assert not page.locator("table.studies").is_visible()
+        cards = page.locator(".card")
+        assert cards.count() == 2
+        for i in range(cards.count()):
+            for link in cards.nth(i).locator("a").all():
+                box = link.bounding_box()
+                assert box and box["x"] + box["width"] <= 390, "a report link off-screen"
+            assert "published numbers" in cards.nth(i).inner_text()
+        heights = page.eval_on_selector_all(
+            "svg.overview text", "ts => ts.map(t => t.getBoundingClientRect().height)")
+        assert heights and min(heights) >= 9, f"bar labels {min(heights):.1f} px high"
+        _screenshot(page, "index-small-390")
+        page.emulate_media(media="print")
+        assert not page.locator(".cards").is_visible(), "print keeps the table"
+        view.assert_clean()
+    finally:
+        view.close()
+
+
 # --- the real thing: the quick-profile project the end-to-end test renders ------------------
 
 def _links(page) -> list[str]:

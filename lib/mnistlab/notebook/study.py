@@ -62,8 +62,8 @@ class Study:
         if self.profile == "quick":
             lines.append(
                 f"\n> ⚠️ **QUICK PREVIEW PROFILE — NOT A REPRODUCTION.** Trained on the first "
-                f"{self.settings['train_samples']} training images for at most "
-                f"{self.settings['max_epochs']} epoch(s) and tested on {self.settings['test_samples']} "
+                f"{self.settings['train_samples']:,} training images for at most "
+                f"{style.count(self.settings['max_epochs'], 'epoch')} and tested on {self.settings['test_samples']} "
                 "test images. Numbers will differ from the published ones; run the `full` profile "
                 "(`make report`) to reproduce the study.")
             lines.append(self._full_batches())
@@ -83,29 +83,29 @@ class Study:
     def configurations(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Settings shared by every model, and one row per model for the settings that vary."""
         table = self._all_settings()
-        if (table["description"] == table.index).all():
-            table = table.drop(columns="description")
+        if table["description"].is_unique:  # the study's names for its models, not ours
+            table = table.set_index("description").rename_axis("model")
         shared = [c for c in table.columns if table[c].nunique() == 1]
         return table[shared].iloc[[0]].T.set_axis(["value"], axis=1), table.drop(columns=shared)
 
     def _all_settings(self) -> pd.DataFrame:
+        """One row per configuration, every value in a reader's words (no code names)."""
         rows = []
         for run in resolve_runs(self.params):
             rows.append({
-                "name": run["name"], "description": run["label"], "group": run["group"],
-                "kind": run["kind"], "task": run["task"],
+                "name": run["name"], "description": run["label"], "group": style.words(run["group"]),
+                "task": TASKS[run["task"]].description,
                 "hidden layers": _layers(run["hidden"]),
                 "activation": ", ".join(sorted(set(run["activation"]))) or "–",
-                "dropout": run["dropout"], "loss": run["loss"],
+                "dropout": style.setting(run["dropout"]) if run["dropout"] else "none",
+                "loss": style.words(run["loss"]),
                 "optimizer": _optimizer(run["optimizer"]),
                 "batch": run["batch_size"], "epochs (max)": run["epochs"],
                 "early stopping": _early_stopping(run.get("early_stopping")),
-                "inputs train/test": f"{run['train_inputs']}/{run['test_inputs']}",
+                "inputs (train / test)": _inputs(run["train_inputs"], run["test_inputs"]),
                 "probes": _probes(run.get("probes")),
                 "passes per epoch": run.get("passes_per_epoch"),
-                "kernel initializer": _optimizer(run["kernel_initializer"])
-                if run.get("kernel_initializer") else None,
-                "initial weights": run.get("init", "keras"),
+                "initial weights": _initial_weights(run),
                 "output": TASKS[run["task"]].output_activation
                 + (", then softmax again" if run.get("extra_softmax") else ""),
             })
@@ -116,8 +116,8 @@ class Study:
         from IPython.display import Markdown, display
 
         shared, varying = self.configurations()
-        display(Markdown("**Shared by every model**"), shared)
-        display(Markdown("**What varies**"), varying)
+        display(tables.captioned(shared, "<strong>Shared by every model</strong>"),
+                tables.captioned(varying, "<strong>What varies</strong>"))
         display(Markdown("**Assumptions** (settings the study leaves unstated)\n\n" + self.assumptions()))
         display(Markdown("**Notes on reading the study**\n\n" + self.notes()))
 
@@ -218,8 +218,7 @@ class Study:
             caption = f"<em>{_text(table.caption)}</em>"
             if table.notes:
                 caption += f"<br><small>{_text(table.notes)}</small>"
-            display(HTML(f"<p>{caption}</p>"))
-            display(tables.wide(frame) if len(table.compare.columns) > 3 else frame)
+            display(tables.captioned(frame, caption, _text(table.title)))
 
     def show_lines(self, agreement: pd.DataFrame, xlabel: str) -> None:
         """One figure per published table whose rows are an ordered factor (depth, width...)."""
@@ -240,9 +239,11 @@ class Study:
                       if rows["row"].nunique() > 2]
             if tables:
                 column = part[part["table"] == tables[0]]["column"].iloc[0]
+                spec = self.published[tables[0]].compare.columns[column]
                 plots.agreement_dots(part, column, tables,
                                      title=f"{style.label(metric)}: published and measured",
-                                     names={t: self.published[t].title for t in tables})
+                                     names={t: self.published[t].title for t in tables},
+                                     xlabel=spec.label or style.label(column))
 
     def conclusion(self, agreement: pd.DataFrame) -> Markdown:
         titles = {name: table.title for name, table in self.published.items()}
@@ -275,7 +276,7 @@ class Study:
         """Per-epoch values of ``metrics`` for every run a published table is compared with,
         and the published values they should reach.
 
-        One panel per published row key; the table's name is the line (tables that set the
+        One panel per published row key; the table's title is the line (tables that set the
         same published rows beside different readings share a panel).  Validation values
         when the runs have them, else training values.  Published values are converted to
         the curves' units (a percentage becomes a fraction).
@@ -288,7 +289,7 @@ class Study:
                 for metric in metrics:
                     key = f"val_{metric}" if f"val_{metric}" in run["history"] else metric
                     source = "validation" if key != metric else "training"
-                    rows += [{"panel": run["row"], "hue": name.replace("_", " "),
+                    rows += [{"panel": run["row"], "hue": table.title,
                               "seed": run["seed"], "epoch": epoch, "metric": metric,
                               "source": source, "value": value}
                              for epoch, value in enumerate(run["history"].get(key, []), 1)]
@@ -326,12 +327,13 @@ class Study:
 
 
 def _layers(hidden: list[int]) -> str:
-    """``[50, 50, 50]`` → ``3 × 50``; ``[300, 100]`` → ``300-100``."""
+    """``[64]`` → ``1 of 64 units``; ``[50, 50, 50]`` → ``3 of 50 units``;
+    ``[300, 100]`` → ``2: 300-100 units`` (so one layer of 64 never reads as 64 layers)."""
     if not hidden:
         return "none"
-    if len(hidden) > 2 and len(set(hidden)) == 1:
-        return f"{len(hidden)} × {hidden[0]}"
-    return "-".join(str(u) for u in hidden)
+    if len(set(hidden)) == 1:
+        return f"{len(hidden)} of {hidden[0]:,} units"
+    return f"{len(hidden)}: " + "-".join(str(u) for u in hidden) + " units"
 
 
 def _text(value: object) -> str:
@@ -340,17 +342,52 @@ def _text(value: object) -> str:
 
 
 def _optimizer(spec: dict) -> str:
-    """``adam (learning_rate 0.001)``; options left out are Keras's defaults."""
-    options = ", ".join(f"{k} {v}" for k, v in spec.items() if k != "name")
-    return f"{spec['name']} ({options or 'Keras defaults'})"
+    """``adam (learning rate 0.001)``; options left out are Keras's defaults."""
+    shown = style.setting(spec)
+    return shown if "(" in shown else f"{shown} (Keras defaults)"
+
+
+INPUTS = {"unit": "scaled to [0, 1]", "raw": "raw 0-255"}
+
+
+def _inputs(train: str, test: str) -> str:
+    return INPUTS[train] if train == test else f"{INPUTS[train]} / {INPUTS[test]}"
+
+
+def _initial_weights(run: dict) -> str:
+    """One entry for the initial weights: the kernel initializer when one is set, else
+    Keras's or PyTorch's defaults (never both, which would contradict each other)."""
+    if run.get("kernel_initializer"):
+        return style.setting(run["kernel_initializer"]) + ", zero biases"
+    if run.get("init") == "pytorch":
+        return "PyTorch's default, U(±1/√fan-in)"
+    return "Keras's default (Glorot uniform, zero biases)"
 
 
 def _probes(spec: dict | None) -> str:
-    return ", ".join(f"{k} {v}" for k, v in spec.items() if v is not False) if spec else "none"
+    """What a run records beyond its epoch logs, in words."""
+    if not spec:
+        return "none"
+    parts = []
+    if spec.get("weights_every"):
+        parts.append(f"weights every {style.count(spec['weights_every'], 'epoch')}")
+    if spec.get("grad_norm"):
+        parts.append(f"gradient norm per {spec['grad_norm']}")
+    if spec.get("loss"):
+        parts.append(f"loss per {spec['loss']}")
+    if spec.get("hessian"):
+        parts.append("Hessian spectrum")
+    if spec.get("predictions"):
+        parts.append("predictions")
+    if spec.get("critical"):
+        parts.append("nearest critical point")
+    return ", ".join(parts) + f" (on {spec.get('sample', 2000):,} training rows)"
 
 
 def _early_stopping(spec: dict | None) -> str:
-    return f"{spec['monitor']}, patience {spec['patience']}" if spec else "none"
+    if not spec:
+        return "none"
+    return f"on {style.words(spec['monitor'])}, patience {style.count(spec['patience'], 'epoch')}"
 
 
 def open_study(params_file: str | Path, profile: ProfileName = "quick") -> Study:

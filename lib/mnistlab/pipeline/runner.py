@@ -205,7 +205,8 @@ def run_job(job: Job, profile: ProfileName, root: Path | None = None, force: boo
     seconds = time.perf_counter() - started
     _write_manifest(manifest_path, job, params.study.title, profile,
                     report_key(job, profile, mnist.sha256), seconds,
-                    _scorecard_entry(job, params, executed, html_path, root))
+                    _scorecard_entry(job, params, executed, html_path, root)
+                    | _training_time(executed.parent / "results.csv"))
     return f"{job.name}: rendered {html_path.relative_to(reports_dir(root).parent)} and .pdf in {seconds:.0f} s ({profile})"
 
 
@@ -258,6 +259,17 @@ def _scorecard_entry(job: Job, params: Params, executed: Path, html_path: Path,
             "authors": list(params.study.authors), "published": published.name if published else None,
             "notebook": True, "commit": _commit(root), "machine": _machine(),
             "tables": table_captions(tables), "scorecard": rows}
+
+
+def _training_time(results_csv: Path) -> dict:
+    """CPU and wall seconds that training all of a study's runs took (cached runs included):
+    the cost of the study, beside the seconds this report took to render from the cache."""
+    import pandas as pd
+
+    if not results_csv.is_file():
+        return {}
+    runs = pd.read_csv(results_csv, usecols=lambda c: c in ("train_cpu_s", "train_time_s"))
+    return {f"training_{c}": float(runs[c].sum()) for c in runs.columns}
 
 
 def _commit(root: Path) -> str:

@@ -17,10 +17,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import SymmetricalLogLocator
+from matplotlib.ticker import MaxNLocator, SymmetricalLogLocator
 
 from mnistlab.analysis.dynamics import band, layer_slices, weight_pca
-from mnistlab.present.plots import use_theme
+from mnistlab.present.plots import colours, plain_log, use_theme
 from mnistlab.spec.tasks import task
 
 
@@ -33,8 +33,8 @@ def probed(runs: ProbedRuns, *names: str) -> ProbedRuns:
 
 
 def _colours(labels: list[str]) -> dict[str, Any]:
-    unique = list(dict.fromkeys(labels))
-    return dict(zip(unique, sns.color_palette("deep", len(unique))))
+    """Each configuration in the colour it has in every other figure of the report."""
+    return colours(labels)
 
 
 def _done(fig: plt.Figure) -> plt.Figure:
@@ -119,6 +119,7 @@ def epoch_curves(results: pd.DataFrame, metrics: list[str], ylabels: list[str],
                 ax.fill_between(epochs, mean - half, mean + half, color=colour, alpha=0.2, lw=0)
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(2, len(labels)), fontsize="small",
                frameon=False)
@@ -143,15 +144,18 @@ def step_series(runs: ProbedRuns, names: list[str], ylabels: list[str],
             series = [arrays[name] for row, arrays in runs if row["label"] == label]
             median, low, high = band(series)
             steps = np.arange(1, len(median) + 1)
-            ax.plot(steps, median, color=colour, lw=1.2, label=f"{label} ({len(series)} seeds)")
-            if len(series) > 1:
-                ax.fill_between(steps, low, high, color=colour, alpha=0.25, lw=0)
+            ax.plot(steps, median, color=colour, lw=1.2, label=f"{label} ({len(series)} seeds)",
+                    zorder=3)
+            if len(series) > 1:  # light and beneath every line, so no band hides a curve
+                ax.fill_between(steps, low, high, color=colour, alpha=0.12, lw=0, zorder=1)
         ax.set_yscale("log")
+        plain_log(ax.yaxis)
         if log_x:
             ax.set_xscale("log")
+            plain_log(ax.xaxis)
         ax.set_xlabel("iteration (update)")
         ax.set_ylabel(ylabel)
-    axes[0][-1].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    axes[0][-1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
         fig.suptitle(title)
     return _done(fig)
@@ -174,22 +178,23 @@ def weight_paths(runs: ProbedRuns, title: str | None = None) -> plt.Figure:
     parts = {"whole model": slice(None), "first layer": first_layer,
              "whole model, from each run's start": slice(None)}
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
-    colours = sns.color_palette("husl", len(runs))
+    seed_colours = sns.color_palette("husl", len(runs))
     for ax, (part, where) in zip(axes, parts.items()):
         moved = part.endswith("start")
         projection = weight_pca([a["weights"][:, where] - (a["weights"][:1, where] if moved else 0)
                                  for _, a in runs])
-        for (row, arrays), path, colour in zip(runs, projection.paths, colours):
+        for (row, arrays), path, colour in zip(runs, projection.paths, seed_colours):
             ax.plot(path[:, 0], path[:, 1], "-", color=colour, lw=1, alpha=0.8)
             ax.scatter(path[:, 0], path[:, 1], color=colour, s=14, label=f"seed {row['seed']}")
             ax.scatter(path[:1, 0], path[:1, 1], color=colour, marker="s", s=40, edgecolor="black")
-            ax.annotate(str(arrays["weights_epoch"][-1]), path[-1], fontsize="x-small",
+            ax.annotate(str(arrays["weights_epoch"][-1]), path[-1], fontsize="medium",
                         xytext=(3, 3), textcoords="offset points")
         ax.set_title(f"{part}: {projection.explained[0]:.0%} + {projection.explained[1]:.0%} "
-                     "of the variance", fontsize="small")
+                     "of the variance", fontsize="large")
+        ax.tick_params(labelsize="large")
         ax.set_xlabel("PC 1")
         ax.set_ylabel("PC 2")
-    axes[-1].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    axes[-1].legend(fontsize="large", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle(title or f"{first['label']}: weights every "
                  f"{int(np.diff(runs[0][1]['weights_epoch'][:2])[0])} epochs "
                  "(square: initial weights; number: last epoch)")

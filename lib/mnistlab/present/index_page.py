@@ -27,7 +27,8 @@ def page(entries: list[dict[str, Any]], scorecard: pd.DataFrame) -> str:
                '<span class="quick">quick</span> profile: previews on a small subset, not '
                "reproductions. Run <code>make report</code> for the full profile.</p>"
                if quick else "")
-    body = (_studies(entries, tally) + _overview(tally, entries) + _scorecard(scorecard, tally)
+    body = (_studies(entries, tally) + _cards(entries, tally) + _overview(tally, entries)
+            + _scorecard(scorecard, tally)
             if entries else '<p>No reports yet: run <code>make report</code>.</p>')
     written = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!doctype html>
@@ -62,12 +63,7 @@ def _studies(entries: list[dict[str, Any]], tally: pd.DataFrame) -> str:
     rows = []
     for e in entries:
         base = entry_base(e)
-        links = [f'<a href="{_attr(base)}.html">HTML</a>', f'<a href="{_attr(base)}.pdf">PDF</a>']
-        if e.get("notebook"):
-            links.append(f'<a href="{_attr(base)}.ipynb">notebook</a>')
-        key = (e["experiment"], e["study"])
-        agreement = (sentence(tally.loc[key]) if key in tally.index
-                     else "no published numbers to compare")
+        links, agreement = _links(e), _agreement(e, tally)
         profile = escape(str(e.get("profile", "?")))
         profile_html = (f'<span class="quick">{profile}</span><br><small>preview, not a '
                         "reproduction</small>" if profile == "quick" else profile)
@@ -77,14 +73,41 @@ def _studies(entries: list[dict[str, Any]], tally: pd.DataFrame) -> str:
             f'<td>{escape(e.get("title", ""))}<br><small>{authors} · experiment '
             f'<code>{escape(e["experiment"])}</code></small></td>'
             f'<td><code>{escape(str(e.get("seed_file", "–")))}</code></td><td>{profile_html}</td>'
-            f'<td>{escape(str(e.get("rendered", "–")))}<br><small>{_duration(e.get("seconds"))}'
+            f'<td>{escape(str(e.get("rendered", "–")))}<br><small>{_duration(e)}'
             f'</small></td><td><code>{escape(str(e.get("commit", "–")))}</code></td>'
             f'<td><small>{escape(str(e.get("machine", "–")))}</small></td>'
             f'<td class="links">{" · ".join(links)}</td><td>{escape(agreement)}</td></tr>')
     return f"""<h2>Studies</h2>
-<div class="wide"><table class="studies"><thead><tr><th>id</th><th>study</th><th>seed file</th><th>profile</th>
+<div class="wide desktop"><table class="studies"><thead><tr><th>id</th><th>study</th><th>seed file</th><th>profile</th>
 <th>run (UTC)</th><th>commit</th><th>machine</th><th>report</th><th>agreement</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table></div>"""
+
+
+def _links(e: dict[str, Any]) -> list[str]:
+    base = entry_base(e)
+    links = [f'<a href="{_attr(base)}.html">HTML</a>', f'<a href="{_attr(base)}.pdf">PDF</a>']
+    if e.get("notebook"):
+        links.append(f'<a href="{_attr(base)}.ipynb">notebook</a>')
+    return links
+
+
+def _agreement(e: dict[str, Any], tally: pd.DataFrame) -> str:
+    key = (e["experiment"], e["study"])
+    return sentence(tally.loc[key]) if key in tally.index else "no published numbers to compare"
+
+
+def _cards(entries: list[dict[str, Any]], tally: pd.DataFrame) -> str:
+    """The studies table on a phone: one card per study with its verdict counts and links
+    (shown instead of the table on narrow screens; the table stays for desktop and print)."""
+    cards = []
+    for e in entries:
+        quick = ' <span class="quick">quick preview</span>' if e.get("profile") == "quick" else ""
+        cards.append(
+            f'<article class="card"><h3>{escape(str(e.get("study_id", "")))} · '
+            f'{escape(e["experiment"].replace("_", " "))}{quick}</h3>'
+            f'<p>{escape(e.get("title", ""))}</p><p><strong>{escape(_agreement(e, tally))}</strong></p>'
+            f'<p class="links">{" · ".join(_links(e))}</p><p><small>{_duration(e)}</small></p></article>')
+    return f'<div class="cards">{"".join(cards)}</div>'
 
 
 def _overview(tally: pd.DataFrame, entries: list[dict[str, Any]]) -> str:
@@ -97,29 +120,31 @@ def _overview(tally: pd.DataFrame, entries: list[dict[str, Any]]) -> str:
 
 
 def overview_svg(tally: pd.DataFrame, titles: dict[tuple[str, str], str]) -> str:
-    """One bar per study, split by verdict (share of its published numbers, counts written on)."""
-    label_w, bar_w, row_h, top = 300, 520, 26, 6
-    height = top + row_h * len(tally) + 6
+    """One bar per study, split by verdict (share of its published numbers, counts written
+    on), its label on the line above: the figure is narrow enough that a phone shrinks it
+    little and the labels stay readable."""
+    bar_w, row_h, top = 520, 46, 4
+    width, height = bar_w + 50, top + row_h * len(tally)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="overview" role="img" '
-             f'width="{label_w + bar_w + 60}" height="{height}" '
-             f'viewBox="0 0 {label_w + bar_w + 60} {height}" aria-label="Verdict counts per study">']
+             f'width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" aria-label="Verdict counts per study">']
     for i, (key, row) in enumerate(tally.iterrows()):
         y = top + i * row_h
-        label = _shorten(titles.get(key, f"{key[0]}/{key[1]}"), 40)
-        parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
-        x = float(label_w)
+        label = _shorten(titles.get(key, f"{key[0]}/{key[1]}"), 60)
+        parts.append(f'<text x="0" y="{y + 15}">{escape(label)}</text>')
+        x, y = 0.0, y + 20
         for name, verdict in VERDICTS.items():
             if not row[name]:
                 continue
-            width = bar_w * row[name] / row["published"]
-            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{row_h - 6}" '
+            share = bar_w * row[name] / row["published"]
+            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{share:.1f}" height="20" '
                          f'fill="{verdict.colour}"><title>{escape(label)}: {row[name]} '
                          f"{escape(verdict.label)}</title></rect>")
-            if width >= 18:
-                parts.append(f'<text x="{x + width / 2:.1f}" y="{y + 15}" text-anchor="middle" '
+            if share >= 22:
+                parts.append(f'<text x="{x + share / 2:.1f}" y="{y + 16}" text-anchor="middle" '
                              f'fill="#fff" font-weight="bold">{row[name]}</text>')
-            x += width
-        parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 15}">{row["published"]}</text>')
+            x += share
+        parts.append(f'<text x="{bar_w + 6}" y="{y + 16}">{row["published"]}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -159,7 +184,7 @@ def _number_row(r: pd.Series) -> str:
     verdict = VERDICTS[r["verdict"]]
     return (f'<tr class="number" data-verdict="{verdict.name}">'
             f'<td>{escape(str(r["study_id"]))}</td>'
-            f'<td title="{_attr(r.get("caption") or "")}">{escape(str(r["table"]))}</td>'
+            f'<td title="{_attr(r.get("caption") or "")}">{escape(_table_title(r))}</td>'
             f'<td>{_row_name(r)}</td><td>{escape(str(r["label"]))}</td>'
             f'<td class="num">{_num(r["published"], d)}</td><td class="num">{_num(r["mean"], d)}'
             f'<br><small>n = {int(r["n"])}</small></td>'
@@ -169,6 +194,17 @@ def _number_row(r: pd.Series) -> str:
             f'<td class="num">{_tolerance(r, d)}</td>'
             f'<td class="verdict v-{verdict.name}" title="{_attr(verdict.meaning)}">'
             f'{escape(verdict.label)}</td><td>{_explanation(r)}</td></tr>')
+
+
+def _table_title(r: pd.Series) -> str:
+    """A table as its report names it (its caption's title: "Table III, reading A (...)"),
+    not by its key in the published file."""
+    from mnistlab.spec.published import PublishedTable
+
+    caption = r.get("caption")
+    if _missing(caption) or not caption:
+        return str(r["table"])
+    return PublishedTable(str(r["table"]), str(caption), pd.DataFrame()).title
 
 
 def _explanation(r: pd.Series) -> str:
@@ -230,8 +266,25 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
-def _duration(seconds: Any) -> str:
-    return f"{float(seconds):.0f} s to run" if isinstance(seconds, (int, float)) else ""
+def _duration(e: dict[str, Any]) -> str:
+    """How long the study's runs took to train (CPU and wall time, cached runs included) and
+    how long this report took to render: rendering from the cache takes seconds."""
+    parts = []
+    if isinstance(e.get("training_train_cpu_s"), (int, float)):
+        parts.append(f"training: {_time(e['training_train_cpu_s'])} CPU, "
+                     f"{_time(e.get('training_train_time_s', float('nan')))} wall")
+    if isinstance(e.get("seconds"), (int, float)):
+        parts.append(f"report: {float(e['seconds']):.0f} s")
+    return "; ".join(parts)
+
+
+def _time(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``2.1 h``."""
+    if not math.isfinite(seconds):
+        return "–"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 def _attr(value: Any) -> str:
@@ -261,8 +314,13 @@ td.interval{white-space:normal}
 .controls select{max-width:min(24em,70vw)}
 .swatch{display:inline-block;width:.9em;height:.9em;margin-right:.4em;vertical-align:-1px}
 svg.overview{max-width:100%;height:auto}
-svg.overview text{font:12px system-ui,sans-serif}
+svg.overview text{font:15px system-ui,sans-serif}
 @media (max-width:80em){.wide{overflow-x:auto}}
+.cards{display:none}
+.card{border:1px solid #ddd;border-radius:4px;padding:4px 10px;margin:.6em 0}
+.card h3{margin:.3em 0;font-size:105%}.card p{margin:.3em 0}
+.links a{display:inline-block;padding:4px 2px}
+@media screen and (max-width:40em){.cards{display:block}.desktop{display:none}}
 footer{margin-top:2em;color:#666;font-size:90%}
 @page{size:A4 landscape;margin:10mm}
 @media print{body{max-width:none;margin:0;font-size:8pt}.controls{display:none}

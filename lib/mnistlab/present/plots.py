@@ -18,6 +18,22 @@ from mnistlab.present import style
 MEASURED, PUBLISHED = "#1f77b4", "#d62728"
 
 
+_COLOUR_OF: dict[str, tuple] = {}  # label → colour, for every figure this kernel draws
+
+
+def colours(labels) -> dict[str, tuple]:
+    """One colour per model or setting across all figures of a report: a label keeps the
+    colour it was first drawn in (a report is one kernel), and new labels take the next
+    colour of a palette without the red that marks published values."""
+    labels = [str(label) for label in labels]
+    palette = [c for i, c in enumerate(sns.color_palette("deep", 10)) if i != 3]  # 3: red
+    palette += sns.color_palette("dark", 10)
+    for label in dict.fromkeys(labels):
+        if label not in _COLOUR_OF:
+            _COLOUR_OF[label] = palette[len(_COLOUR_OF) % len(palette)]
+    return {label: _COLOUR_OF[label] for label in dict.fromkeys(labels)}
+
+
 def use_theme() -> None:
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
 
@@ -63,28 +79,29 @@ def agreement_lines(frame: pd.DataFrame, table: str, xlabel: str, title: str | N
 
 
 def agreement_dots(frame: pd.DataFrame, column: str, tables: list[str],
-                   title: str | None = None, names: dict[str, str] | None = None) -> plt.Figure:
+                   title: str | None = None, names: dict[str, str] | None = None,
+                   xlabel: str | None = None) -> plt.Figure:
     """Horizontal dots, one row per published row and one dodged dot per table (e.g. the
     same variants under two losses), with published crosses in the table's colour."""
     use_theme()
     part = frame[(frame["column"] == column) & frame["table"].isin(tables)]
     labels = list(dict.fromkeys(part["row"]))
-    colours = sns.color_palette("deep", len(tables))
-    fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(labels) + 1.6))
     names = names or {}
-    for offset, table, colour in zip(_offsets(len(tables)), tables, colours):
+    palette = colours(names.get(t, t) for t in tables)
+    fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(labels) + 1.6))
+    for offset, table in zip(_offsets(len(tables)), tables):
         rows = part[part["table"] == table].set_index("row").reindex(labels)
         ys = np.arange(len(labels)) + offset
         name = names.get(table, table)
+        colour = palette[str(name)]
         _interval_bars(ax, ys, rows, colour, True, f"{name}: measured")
         ax.scatter(rows["published"], ys, marker="X", color=colour, edgecolor="black", s=45,
                    zorder=3, label=f"{name}: published")
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
-    ax.set_xlabel(column.replace("_", " "))
-    # Below the axes, so the legend never covers a point or an interval.
-    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (len(labels) + 4)),
-              ncol=2, frameon=False)
+    ax.set_xlabel(xlabel or column.replace("_", " "))
+    # Right of the axes, so the legend covers neither a point nor the axis label.
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -159,11 +176,12 @@ def curve_grid(results: pd.DataFrame, by: str, metrics: tuple[str, ...] = ("accu
     for panels, value in zip(flat, values):
         runs = results[results[by] == value]
         for ax, metric in zip(panels, metrics):
-            _mean_and_band(ax, _stacked(runs["history"], metric), TRAINING, "training")
-            _mean_and_band(ax, _stacked(runs["history"], f"val_{metric}"), VALIDATION,
+            scale, unit = percent(metric)
+            _mean_and_band(ax, scale * _stacked(runs["history"], metric), TRAINING, "training")
+            _mean_and_band(ax, scale * _stacked(runs["history"], f"val_{metric}"), VALIDATION,
                            "validation")
-            ax.set_title(f"{by.replace('_', ' ')} {value}: {metric.replace('_', ' ')}",
-                         fontsize="small")
+            ax.set_title(f"{style.label(by)} {value}", fontsize="small")
+            ax.set_ylabel(style.label(metric) + unit, fontsize="small")
             ax.tick_params(labelsize="x-small")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
     spare = [ax for panels in flat[len(values):] for ax in panels]
@@ -201,6 +219,8 @@ def curves_by_updates(results: pd.DataFrame, hue: str, metric: str = "val_loss",
             ax.plot(updates, np.nanmean(curves, 0), color=colour, label=str(value))
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log(ax.xaxis)
+    plain_log(ax.yaxis)
     ax.set_xlabel("optimizer updates (log scale)")
     ax.set_ylabel(f"{metric.replace('_', ' ')} (log scale)")
     if title:
@@ -225,10 +245,11 @@ def curves_by_setting(results: pd.DataFrame, hue: str,
     for value, part in results.groupby(facet, sort=False):
         levels = list(dict.fromkeys(part[hue]))
         numeric = pd.api.types.is_numeric_dtype(part[hue])
-        colours = sns.color_palette("viridis" if numeric else "deep", len(levels))
+        palette = (sns.color_palette("viridis", len(levels)) if numeric
+                   else list(colours(levels).values()))
         fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics), 3.3), squeeze=False)
         for ax, metric in zip(axes[0], metrics):
-            for level, colour in zip(levels, colours):
+            for level, colour in zip(levels, palette):
                 histories = part.loc[part[hue] == level, "history"]
                 curves = [h[metric] for h in histories if metric in h]
                 if not curves:
@@ -236,7 +257,7 @@ def curves_by_setting(results: pd.DataFrame, hue: str,
                 length = max(len(c) for c in curves)
                 grid = np.full((len(curves), length), np.nan)
                 for row, curve in zip(grid, curves):
-                    row[:len(curve)] = curve
+                    row[:len(curve)] = np.asarray(curve, dtype=float) * percent(metric)[0]
                 bands = [spread(column) for column in grid.T]
                 mean = np.array([b.mean for b in bands])
                 half = np.nan_to_num(np.array([b.ci for b in bands]))
@@ -245,9 +266,9 @@ def curves_by_setting(results: pd.DataFrame, hue: str,
                                 linewidth=0)
                 ax.plot(epochs, mean, color=colour, linewidth=1.4, label=str(level))
             ax.set_xlabel("epoch")
-            ax.set_ylabel(metric.replace("_", " "))
+            ax.set_ylabel(style.label(metric) + percent(metric)[1])
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes[0][-1].legend(title=hue.replace("_", " "), fontsize="small", loc="center left",
+        axes[0][-1].legend(title=style.label(hue), fontsize="small", loc="center left",
                            bbox_to_anchor=(1.01, 0.5))
         heading = f"{title}: {value}" if title else str(value)
         fig.suptitle(f"{heading} (mean over seeds, 95% CI band)", fontsize="medium")
@@ -275,11 +296,14 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
     panels = list(dict.fromkeys(curves["panel"]))
     metrics = list(dict.fromkeys(curves["metric"]))
     hues = list(dict.fromkeys(curves["hue"]))
-    colours = dict(zip(hues, sns.color_palette("deep", len(hues))))
+    palette = colours(hues)
     per_row = max(1, min(per_row, len(panels)))
     lines = -(-len(panels) // per_row)
-    fig, axes = plt.subplots(lines, per_row * len(metrics), squeeze=False,
-                             figsize=(3.0 * per_row * len(metrics), 2.5 * lines + 0.9))
+    columns = per_row * len(metrics)
+    # At most 9 inches across, so a page-wide print keeps its labels at about 7 pt or more.
+    side = min(3.0, 9.0 / columns)
+    fig, axes = plt.subplots(lines, columns, squeeze=False,
+                             figsize=(side * columns, 0.85 * side * lines + 0.9))
     for ax in axes.flat:
         ax.set_visible(False)
     dashes = ["--", ":", "-."]
@@ -287,7 +311,9 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
         for offset, metric in enumerate(metrics):
             ax = axes[index // per_row][(index % per_row) * len(metrics) + offset]
             ax.set_visible(True)
+            scale, unit = percent(metric)
             part = curves[(curves["panel"] == panel) & (curves["metric"] == metric)]
+            part = part.assign(value=part["value"] * scale)
             shown: list[float] = []
             for hue, lines_of_hue in part.groupby("hue", sort=False):
                 summary = [(epoch, spread(group["value"]))
@@ -295,21 +321,22 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
                 epochs = np.array([e for e, _ in summary])
                 mean = np.array([s.mean for _, s in summary])
                 half = np.nan_to_num(np.array([s.ci for _, s in summary]))
-                ax.plot(epochs, mean, color=colours[hue], lw=1.4, label=str(hue))
-                ax.fill_between(epochs, mean - half, mean + half, color=colours[hue], alpha=0.2,
+                ax.plot(epochs, mean, color=palette[str(hue)], lw=1.4, label=str(hue))
+                ax.fill_between(epochs, mean - half, mean + half, color=palette[str(hue)], alpha=0.2,
                                 lw=0)
                 shown.extend(mean[np.isfinite(mean)])
             marks = references[(references["panel"] == panel) & (references["metric"] == metric)]
             for style, (_, mark) in zip(dashes * 3, marks.iterrows()):
-                ax.axhline(mark["value"], color=PUBLISHED, ls=style, lw=1.2, label=mark["label"])
-                shown.append(mark["value"])
+                ax.axhline(mark["value"] * scale, color=PUBLISHED, ls=style, lw=1.2,
+                           label=mark["label"])
+                shown.append(mark["value"] * scale)
             _span(ax, shown, metric in log_metrics)
             source = part["source"].iloc[0] if len(part) else ""
             ax.set_title(f"{panel}", fontsize="small")
-            ax.set_ylabel(f"{source} {metric}".strip().replace("_", " "), fontsize="small")
+            ax.set_ylabel(f"{source} {metric}{unit}".strip().replace("_", " "), fontsize="small")
             ax.set_xlabel("epoch", fontsize="small")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.tick_params(labelsize="x-small")
+            ax.tick_params(labelsize="small")
     handles: dict[str, object] = {}
     for ax in axes.flat:
         for handle, label in zip(*ax.get_legend_handles_labels()):
@@ -318,8 +345,29 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
                fontsize="small", frameon=False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.9 / (2.5 * lines + 0.9) + 0.02, 1, 1))
+    fig.tight_layout(rect=(0, 0.9 / (0.85 * side * lines + 0.9) + 0.02, 1, 1))
     return fig
+
+
+def plain_log(axis) -> None:
+    """Label a log axis with plain numbers (0.3, 40, 2000), never 4×10¹; the minor ticks
+    are labelled only when the axis spans too little for its decades to be enough."""
+    from matplotlib.ticker import LogFormatter
+
+    class Plain(LogFormatter):
+        """Matplotlib's choice of which ticks to label, written as plain numbers."""
+
+        def __call__(self, x, pos=None):
+            return f"{x:g}" if super().__call__(x, pos) else ""
+
+    axis.set_major_formatter(Plain())
+    axis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
+
+
+def percent(metric: str) -> tuple[float, str]:
+    """Accuracy is drawn in % (×100, " (%)" on its axis), as every table of the reports
+    prints it; other metrics as they are."""
+    return (100.0, " (%)") if "accuracy" in metric else (1.0, "")
 
 
 def _span(ax: plt.Axes, values: list[float], log: bool) -> None:
@@ -331,6 +379,7 @@ def _span(ax: plt.Axes, values: list[float], log: bool) -> None:
     low, high = min(values), max(values)
     if log and low > 0 and high / low > 10:
         ax.set_yscale("log")
+        plain_log(ax.yaxis)  # a panel spanning one decade still gets several labelled ticks
         ax.set_ylim(low / 1.3, high * 1.3)
         plain = FuncFormatter(lambda value, _: f"{value:g}")
         ax.yaxis.set_major_formatter(plain)

@@ -22,7 +22,8 @@ PRINT_CSS = """
 @page { size: A4; margin: 12mm 9mm 14mm 9mm;
         @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; } }
 @page wide { size: A4 landscape; margin: 10mm; }
-div.wide { page: wide; }
+.jp-Cell { page: tall; }  /* A4 portrait (the @page above): a landscape part ends where its cell does */
+div.wide, .jp-Cell.celltag_landscape { page: wide; }
 .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child,
 .jp-OutputArea-output { display: block !important; }
 /* Tables: body-size type, grouped headers centred over their columns. */
@@ -47,11 +48,19 @@ blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0;
   .jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { white-space: normal !important; }
   div.wide table { font-size: 7.5pt !important; }
   div.wide th { white-space: normal !important; }
+  div.wide td { white-space: nowrap !important; }  /* a mean ± CI on one line */
   div.wide tbody th { min-width: 30mm; max-width: 42mm; white-space: normal !important; }
   div.print-only { display: block !important; break-inside: avoid; }
   div.screen-only { display: none !important; }
   img { max-width: 100% !important; page-break-inside: avoid; }
   h1, h2, h3 { page-break-after: avoid; }
+  /* A caption prints on the page of its table; a section heading or the words before an
+     output never end a page alone. */
+  .captioned { break-inside: avoid; }
+  .jp-MarkdownCell { break-after: avoid; }
+  /* nbconvert's input area is wider than the page by the hidden prompt: its last glyphs
+     printed past the margin and were cut. */
+  .jp-InputArea, .jp-Cell-inputArea { display: block !important; width: auto !important; }
 }
 </style>
 """
@@ -101,6 +110,30 @@ def _exporter():
             nb.cells = [cell for cell in nb.cells if not nbgrader_cell(cell)]
             return nb, resources
 
+    class Landscape(Preprocessor):
+        """Print a cell that shows a wide table (``tables.wide``) on the landscape page, with
+        the cells before it back to the section's Markdown cell: left on the portrait page, a
+        heading would end that page alone.  That Markdown cell becomes a code cell showing the
+        same Markdown, since only code cells carry their tags into the page (as classes)."""
+
+        def preprocess(self, nb, resources):
+            from nbformat.v4 import new_code_cell, new_output
+
+            for index, cell in enumerate(nb.cells):
+                if not any('class="wide' in str(o.get("data", {}).get("text/html", ""))
+                           for o in cell.get("outputs", [])):
+                    continue
+                for back in range(index, -1, -1):
+                    heading = nb.cells[back].cell_type == "markdown"
+                    if heading:
+                        nb.cells[back] = new_code_cell(outputs=[new_output(
+                            "display_data", data={"text/markdown": nb.cells[back].source})])
+                    tags = nb.cells[back].setdefault("metadata", {}).setdefault("tags", [])
+                    tags += [] if "landscape" in tags else ["landscape"]
+                    if heading:
+                        break
+            return nb, resources
+
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, template_file="offline.html.j2",
                             extra_loaders=[DictLoader({"offline.html.j2": OFFLINE_TEMPLATE})])
@@ -110,6 +143,7 @@ def _exporter():
     exporter.register_preprocessor(DropStderr(), enabled=True)
     exporter.register_preprocessor(DropLabCells(), enabled=True)
     exporter.register_preprocessor(DropRecords(), enabled=True)
+    exporter.register_preprocessor(Landscape(), enabled=True)
     exporter.log.setLevel(logging.ERROR)  # its only warning here: figures get a generic alt text
     return exporter
 

@@ -20,6 +20,7 @@ LABELS = {
     "epoch_cpu_s": "CPU time per epoch (s)", "epochs_run": "epochs run",
     "hidden_layers": "hidden layers", "parameters": "parameters", "seeds": "seeds",
     "batch_size": "batch size", "loss": "loss", "accuracy": "accuracy", "label": "model",
+    "epoch_s": "wall time per epoch (s)", "hidden_units": "hidden units",
 }
 
 
@@ -83,15 +84,24 @@ def _half_width_digits(half: float, digits: int) -> int:
     return min(digits + 3, -math.floor(math.log10(abs(half) * 1.05)))
 
 
-def summary_table(summary: pd.DataFrame, by: str, metrics: dict[str, int]) -> pd.DataFrame:
+def summary_table(summary: pd.DataFrame, by: str | list[str], metrics: dict[str, int]) -> pd.DataFrame:
     """A ``stats.summarise`` frame as a reader sees it: one "mean ± 95% CI" column per metric
-    (``metrics`` maps each to its decimals), human headings, the group as the index."""
+    (``metrics`` maps each to its decimals), human headings, the group(s) as the index.  The
+    seeds column says how many runs gave a finite value when some diverged (a NaN loss): a
+    row with no interval then says it is one run, not a precise one."""
+    keys = [by] if isinstance(by, str) else list(by)
     shown = pd.DataFrame({
-        f"{label(metric)} (mean ± 95% CI)": [mean_ci(m, h, digits) for m, h in
-                                             zip(summary[f"{metric}_mean"], summary[f"{metric}_ci"])]
-        for metric, digits in metrics.items()}, index=pd.Index(summary[by], name=label(by)))
+        f"{label(metric)} (mean ± 95% CI)": [
+            runs_mean_ci(m, h, int(n), digits) for m, h, n in
+            zip(summary[f"{metric}_mean"], summary[f"{metric}_ci"], summary[f"{metric}_n"])]
+        for metric, digits in metrics.items()})
+    index = summary[keys].map(lambda v: words(v) if isinstance(v, str) else v)
+    shown.index = pd.MultiIndex.from_frame(index.rename(columns=label)) if len(keys) > 1 \
+        else pd.Index(index[by if isinstance(by, str) else keys[0]], name=label(keys[0]))
     if "seeds" in summary:
-        shown["seeds"] = [number(int(n)) for n in summary["seeds"]]
+        finite = summary[[f"{m}_n" for m in metrics]].min(axis=1)
+        shown["seeds"] = [number(int(seeds)) if n == seeds else f"{int(n)} finite of {int(seeds)}"
+                          for n, seeds in zip(finite, summary["seeds"])]
     return shown
 
 
@@ -104,19 +114,34 @@ def setting_text(text: str) -> str:
         return text
 
 
+def words(name: str) -> str:
+    """A code name as a reader says it: ``sparse_categorical_crossentropy`` → ``sparse
+    categorical cross-entropy``, ``learning_rate`` → ``learning rate``."""
+    return str(name).replace("_", " ").replace("crossentropy", "cross-entropy")
+
+
 def setting(value: Any) -> str:
-    """A params value as a reader reads it: ``adam (learning_rate 0.001)``, ``0.08333``,
+    """A params value as a reader reads it: ``adam (learning rate 0.001)``, ``0.08333``,
     ``0, 1, 2``; a list of configurations is counted, since the settings table lists them."""
     if isinstance(value, dict):
-        options = ", ".join(f"{k.replace('_', ' ')} {setting(v)}" for k, v in value.items()
-                            if k != "name")
+        options = ", ".join(f"{words(k)} {setting(v)}" for k, v in value.items()
+                            if k != "name" and v is not None)
         if "name" in value:
-            return f"{value['name']} ({options})" if options else str(value["name"])
+            return f"{words(value['name'])} ({options})" if options else words(value["name"])
         return options
     if isinstance(value, list):
         if value and all(isinstance(v, dict) for v in value):
             return f"{len(value)} configurations (listed under What varies)"
         return ", ".join(setting(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, str):
+        return words(value)
     return str(value)
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 epoch``, ``3 epochs``: never "epoch(s)"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

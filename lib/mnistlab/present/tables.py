@@ -7,7 +7,6 @@ house style; computes nothing.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ from IPython.display import HTML
 
 from mnistlab.analysis.stats import summarise
 from mnistlab.present import style
-from mnistlab.spec.published import PublishedTable
+from mnistlab.spec.published import UNIT_SCALE, PublishedTable
 
 LEGEND = ("*published*: the study's single run. *mean ± CI*: our mean over seeds with the 95% "
           "confidence interval **of the mean**. *95% PI*: the 95% prediction interval for **one "
@@ -28,11 +27,16 @@ def _mean_ci(row: pd.Series) -> str:
     return style.runs_mean_ci(row["mean"], row["ci"], row["n"], row["digits"])
 
 
-def _prediction(row: pd.Series) -> str:
+def _prediction(row: pd.Series, top: float = np.inf) -> str:
+    """``[low, high] ✓``; an accuracy's interval is cut at what an accuracy can be (0 and
+    ``top``, 100 % or 1): two seeds' t = 12.7 would otherwise print [−105.64, 136.44] %."""
     if row["n"] < 2:
         return "–"
     d = row["digits"]
-    text = f"[{style.number(row['mean'] - row['pi'], d)}, {style.number(row['mean'] + row['pi'], d)}]"
+    low, high = row["mean"] - row["pi"], row["mean"] + row["pi"]
+    if np.isfinite(top):
+        low, high = max(low, 0.0), min(high, top)
+    text = f"[{style.number(low, d)}, {style.number(high, d)}]"
     if np.isfinite(row["published"]):
         text += " ✓" if row["inside_pi"] else " ✗"
     return text
@@ -52,7 +56,9 @@ def side_by_side(frame: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
         heading = column.label or style.label(name)
         columns[(heading, "published")] = [style.number(v, column.digits) for v in part["published"]]
         columns[(heading, "mean ± CI")] = [_mean_ci(r) for _, r in part.iterrows()]
-        columns[(heading, "95% PI")] = [_prediction(r) for _, r in part.iterrows()]
+        top = UNIT_SCALE[column.unit] if column.metric.endswith("accuracy") and \
+            column.versus is None else np.inf
+        columns[(heading, "95% PI")] = [_prediction(r, top) for _, r in part.iterrows()]
         columns[(heading, "Δ")] = [style.difference(v, column.digits) for v in part["delta"]]
     out = pd.DataFrame(columns, index=pd.Index(keys, name=style.label(spec.key)))
     out.columns = pd.MultiIndex.from_tuples(out.columns)
@@ -70,23 +76,40 @@ def _context(value: Any) -> str:
 
 
 PRINTED_COLUMNS = 14  # columns a landscape A4 page holds legibly at 7.5 pt
+PORTRAIT_COLUMNS = 8  # more than this, and a portrait page wraps every cell: print landscape
 
 
-def wide(frame: pd.DataFrame, caption: str = "") -> HTML:
-    """Show a table too wide for a portrait page.  On screen it scrolls in its own box; the
-    PDF prints it on a landscape page and, if it has more columns than one holds, as parts
-    that each repeat the row labels and descriptive columns (hidden on screen by an inline
-    style, shown by the report's print style)."""
-    title = f"<p><em>{html.escape(caption)}</em></p>" if caption else ""
+def captioned(frame: pd.DataFrame, caption: str, name: str = "") -> HTML:
+    """A table with its caption (HTML, already escaped) in one block that prints on one page
+    (``.captioned``), never cutting a value short; a table wider than a portrait page goes
+    to ``wide``, whose printed parts each repeat the caption and are named after ``name``."""
+    if len(frame.columns) > PORTRAIT_COLUMNS:
+        return wide(frame, caption, name)
+    return HTML(f'<div class="captioned"><p>{caption}</p>{_html(frame)}</div>')
+
+
+def _html(frame: pd.DataFrame) -> str:
+    """The table as pandas shows it in a notebook, every value whole (no "…")."""
+    with pd.option_context("display.max_colwidth", None):
+        return frame.to_html(na_rep="–", classes="dataframe")
+
+
+def wide(frame: pd.DataFrame, caption: str = "", name: str = "") -> HTML:
+    """Show a table too wide for a portrait page, under its ``caption`` (HTML, already
+    escaped).  On screen it scrolls in its own box; the PDF prints it on a landscape page
+    and, if it has more columns than one holds, as parts that each repeat the caption, the
+    row labels and descriptive columns, labelled "<name>: columns, part i of n" (hidden on
+    screen by an inline style, shown by the report's print style)."""
+    title = f"<p>{caption}</p>" if caption else ""
     parts = print_parts(frame)
     if len(parts) == 1:
-        return HTML(f'<div class="wide">{title}{frame.to_html(na_rep="–")}</div>')
+        return HTML(f'<div class="wide captioned">{title}{_html(frame)}</div>')
+    label = f"{name}: columns" if name else "Columns"
     printed = "".join(
-        f'<div class="wide print-only" style="display:none">{title}<p><small>Columns, part '
-        f'{i} of {len(parts)}</small></p>{part.to_html(na_rep="–")}</div>'
+        f'<div class="wide print-only captioned" style="display:none">{title}<p><small>{label}, '
+        f'part {i} of {len(parts)}</small></p>{_html(part)}</div>'
         for i, part in enumerate(parts, 1))
-    return HTML(f'<div class="wide screen-only">{title}{frame.to_html(na_rep="–")}</div>'
-                + printed)
+    return HTML(f'<div class="wide screen-only">{title}{_html(frame)}</div>' + printed)
 
 
 def print_parts(frame: pd.DataFrame, limit: int = PRINTED_COLUMNS) -> list[pd.DataFrame]:

@@ -331,8 +331,8 @@ def model_pairs(study: "Study", results: "pd.DataFrame") -> list[Any]:
             f"is {gap:+.4f} ± {one_two.ci:.4f} above Model 2's (Welch p = {one_two.p_value:.2g})"
             + (": supported." if gap > 0 and one_two.p_value < ALPHA else ": not supported."),
             f"- *\"Model 2 ... will surely surpass Model 1\"*: over the last {last} epochs Model 2's "
-            f"validation accuracy rises by {catch.mean:+.4f} ± {catch.ci:.4f} per epoch more than "
-            f"Model 1's (Welch p = {catch.p_value:.2g})"
+            f"validation accuracy changes by {catch.mean:+.4f} ± {catch.ci:.4f} per epoch "
+            f"relative to Model 1's (Welch p = {catch.p_value:.2g})"
             + (", so it is catching up." if catch.mean > 0 and catch.p_value < ALPHA
                else ", so it is not measurably catching up.") + closing,
         ]

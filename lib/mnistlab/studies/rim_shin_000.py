@@ -21,21 +21,26 @@ def depth_claim(study: "Study", results: "pd.DataFrame") -> list[Any]:
     performance": supported when no deeper network beats a shallower one significantly, i.e.
     test accuracy does not rise significantly with depth."""
     from mnistlab.analysis.stats import spearman, summarise
+    from mnistlab.present import style
 
     runs = results.assign(hidden_layers=results["hidden"].map(len))
     require(study, runs, levels={"hidden_layers": 2})
     rho, p_value = spearman(runs["hidden_layers"], runs["test_accuracy"])
     summary = summarise(runs, ["hidden_layers"], ["test_accuracy"])
     best = summary.loc[summary["test_accuracy_mean"].idxmax()]
-    rises = p_value < 0.05 and rho > 0
-    verdict = ("is **not supported** here: test accuracy rises with depth"
-               if rises else "is **supported** here: test accuracy does not rise significantly "
-               "with depth")
+    significant = p_value < 0.05
+    if significant and rho > 0:
+        verdict = "is **not supported** here: test accuracy rises with depth"
+    elif significant:
+        verdict = "is **supported** here: test accuracy falls with depth"
+    else:
+        verdict = ("is **supported** here: test accuracy shows no significant trend with "
+                   "depth")
     return [
         "### The study's conclusion",
         f"The study concludes that more hidden layers do not always improve performance. This "
         f"{verdict} (Spearman ρ = {rho:+.2f}, p = {p_value:.2g} over {len(runs)} runs); the best "
-        f"mean test accuracy is at {int(best['hidden_layers'])} hidden layer(s), "
+        f"mean test accuracy is at {style.count(int(best['hidden_layers']), 'hidden layer')}, "
         f"{best['test_accuracy_mean']:.4f} ± {best['test_accuracy_ci']:.4f} (95% CI of the mean).",
     ]
 

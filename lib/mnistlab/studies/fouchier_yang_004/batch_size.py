@@ -197,7 +197,7 @@ def _largest_not_converged(results: "pd.DataFrame") -> dict[str, str]:
                  f"epoch {int(largest['epochs_run'].max())}.",
         "evidence": f"Its validation loss is lowest at the last epoch in {int(last.sum())} of "
                     f"{len(largest)} runs and still fell by {style.mean_ci(-change.mean, change.ci, 1, 100)}% "
-                    f"over the last {max(1, round(largest['epochs_run'].max() * LAST))} epoch(s); it "
+                    f"over the last {style.count(max(1, round(largest['epochs_run'].max() * LAST)), 'epoch')}; it "
                     f"ends at {largest['val_loss'].mean():.3f}, {largest['val_loss'].mean() / overall_best:.1f}× "
                     "the lowest final validation loss of any batch size.",
         "verdict": _verdict(bool(last.all() and still_falling), bool(last.any() or still_falling)),

@@ -60,7 +60,7 @@ def readings(study: "Study", results: "pd.DataFrame") -> list[Any]:
     for name in names:
         part = agreement[agreement["table"] == name].set_index(["row", "column"])
         for column in (ACCURACY, LOSS):
-            table[(name.replace("_", " "), column)] = [
+            table[(_label(study, name), column)] = [
                 _cell(part.loc[(key, column)]) if (key, column) in part.index else "–"
                 for key in keys]
         scores[name] = {key: [bool(part.loc[(key, c), "inside_pi"] == 1) for c in (ACCURACY, LOSS)]
@@ -72,14 +72,14 @@ def readings(study: "Study", results: "pd.DataFrame") -> list[Any]:
         loss_only = [n for n in names if scores[n].get(key) == [False, True]]
         parts = []
         if both:
-            parts.append("accuracy and loss: " + ", ".join(_name(n) for n in both))
+            parts.append("accuracy and loss: " + ", ".join(_name(study, n) for n in both))
         if accuracy_only:
-            parts.append("accuracy only: " + ", ".join(_name(n) for n in accuracy_only))
+            parts.append("accuracy only: " + ", ".join(_name(study, n) for n in accuracy_only))
         if loss_only:
-            parts.append("loss only: " + ", ".join(_name(n) for n in loss_only))
+            parts.append("loss only: " + ", ".join(_name(study, n) for n in loss_only))
         verdicts.append(f"- **{key}**: " + ("; ".join(parts) if parts else
                                             "no reading reproduces either number") + ".")
-    totals = [f"{_name(n)}: {sum(v == [True, True] for v in scores[n].values())} of "
+    totals = [f"{_name(study, n)}: {sum(v == [True, True] for v in scores[n].values())} of "
               f"{len(scores[n])} rows in both numbers, {sum(v[0] for v in scores[n].values())} in "
               f"accuracy, {sum(v[1] for v in scores[n].values())} in loss"
               for n in names if scores[n]]
@@ -94,8 +94,14 @@ def readings(study: "Study", results: "pd.DataFrame") -> list[Any]:
     ]
 
 
-def _name(table: str) -> str:
-    return f"*{table.replace('_', ' ')}*"
+def _label(study: "Study", table: str) -> str:
+    """A reading as every table, figure and sentence of the report names it: its published
+    table's title ("Table III, reading A (today's defaults)")."""
+    return study.published[table].title
+
+
+def _name(study: "Study", table: str) -> str:
+    return f"*{_label(study, table)}*"
 
 
 def mean_curves(study: "Study", results: "pd.DataFrame") -> "pd.DataFrame":
@@ -116,6 +122,19 @@ def crossings(values: "pd.Series", target: float) -> list[int]:
             if side[i] == 0 or (i > 0 and side[i] != side[i - 1])]
 
 
+def reaching_epochs(values: "pd.Series", target: float, rising: bool) -> list[int]:
+    """Epochs at which a curve that should rise (accuracy) or fall (loss) to ``target`` is on
+    or past it: ``crossings``, with epoch 1 first when the curve starts past the target.
+    The table cell and the sentence of each row both read this one list."""
+    import numpy as np
+
+    at = crossings(values, target)
+    first = float(np.asarray(values, dtype=float)[0])
+    if (first > target if rising else first < target) and (not at or at[0] != 1):
+        at = [1, *at]
+    return at
+
+
 @ANALYSES.add("004.epochs")
 def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """How many epochs would each row need? The epochs at which our mean validation curve
@@ -134,17 +153,16 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
     lines, implied = [], {}
     for name in _readings(study):
         published = study.published[name].frame.set_index(study.published[name].compare.key)
-        label = name.replace("_", " ")
+        label = _label(study, name)
         for key, curve in mean[mean["reading"] == label].groupby("row", sort=False):
             if key not in published.index:  # a run the study published nothing for
                 continue
             target_acc = float(published.loc[key, ACCURACY]) / 100
             target_loss = float(published.loc[key, LOSS])
-            acc_at = crossings(curve[ACCURACY], target_acc)
-            loss_at = crossings(curve[LOSS], target_loss)
+            acc_at = reaching_epochs(curve[ACCURACY], target_acc, rising=True)
+            loss_at = reaching_epochs(curve[LOSS], target_loss, rising=False)
             best = int(np.argmin(np.abs(curve[LOSS].to_numpy() - target_loss))) + 1
-            above = curve[ACCURACY].iloc[0] > target_acc
-            implied.setdefault(label, {})[key] = acc_at[0] if acc_at else (1 if above else None)
+            implied.setdefault(label, {})[key] = acc_at[0] if acc_at else None
             lines.append({"reading": label, "optimizer": key,
                           "published accuracy / loss": f"{100 * target_acc:.2f} / {target_loss:.2f}",
                           "val. accuracy reaches it at epoch": _epochs(acc_at, 100 * curve[ACCURACY],
@@ -159,7 +177,7 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
                                    else np.nan)
         gap = spread(100 * (runs["test_accuracy"] - last))
         if gap.n > 1:
-            text.append(f"- *{name.replace('_', ' ')}*: test minus validation accuracy at the last "
+            text.append(f"- {_name(study, name)}: test minus validation accuracy at the last "
                         f"epoch {gap.mean:+.2f} ± {gap.ci:.2f} points (mean ± 95% CI, {gap.n} "
                         "runs)" + ("." if gap.mean - gap.ci <= 0 <= gap.mean + gap.ci else
                                    ": the test set is " + ("easier" if gap.mean > 0 else "harder")
@@ -176,6 +194,7 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
         last = max(reached, key=reached.get)
         one = high - low <= ONE_LENGTH and not never
         span = (f"at epoch {low} ({first})" if len(reached) == 1 else
+                f"at epoch {low} for every row it reaches" if low == high else
                 f"between epoch {low} ({first}) and epoch {high} ({last})")
         text.append(
             f"- *{label}*: validation accuracy first reaches the published test accuracy {span}"
@@ -196,9 +215,11 @@ def epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
 
 
 def _epochs(at: list[int], curve: "pd.Series", target: float) -> str:
-    """``3, 27``; or, for a curve that never reaches the target, which side it stays on."""
+    """``3, 27``; ``1 (past it from the start)``; or, for a curve that never reaches the
+    target, which side it stays on."""
     if at:
-        return ", ".join(str(e) for e in at[:4]) + (" …" if len(at) > 4 else "")
+        start = " (past it from the start)" if at[0] == 1 else ""
+        return ", ".join(str(e) for e in at[:4]) + (" …" if len(at) > 4 else "") + start
     side = "above" if curve.iloc[-1] > target else "below"
     return f"never: {side} throughout (last {curve.iloc[-1]:.3g})"
 
@@ -220,7 +241,7 @@ def adamax_loss(study: "Study", results: "pd.DataFrame") -> list[Any]:
         pair = runs[runs["row"].isin(["adam", "adamax"])].assign(pair="adamax − adam")
         if set(pair["row"]) != {"adam", "adamax"}:
             continue
-        label = name.replace("_", " ")
+        label = _label(study, name)
         differences = {metric: paired_difference(pair, "row", "adamax", "adam", metric, on="pair")
                        .iloc[0] for metric in ("test_accuracy", "test_loss")}
         for key in ("adam", "adamax"):
@@ -230,7 +251,8 @@ def adamax_loss(study: "Study", results: "pd.DataFrame") -> list[Any]:
             final = spread(own["history"].map(lambda h: h["val_loss"][-1]))
             rows.append({"reading": label, "optimizer": key,
                          "lowest val. loss": f"{minimum.mean:.3f} ± {minimum.ci:.3f}",
-                         "at epoch": f"{at.mean:.1f} ± {at.ci:.1f}",
+                         "at epoch": (f"{at.mean:.0f} (every seed)" if at.sd == 0
+                                      else f"{at.mean:.1f} ± {at.ci:.1f}"),
                          "last val. loss": f"{final.mean:.3f} ± {final.ci:.3f}",
                          "rise after the lowest": f"{final.mean - minimum.mean:+.3f}"})
         acc, loss = differences["test_accuracy"], differences["test_loss"]
