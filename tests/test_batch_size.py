@@ -112,10 +112,12 @@ def test_table_has_every_batch_size_and_statistic():
 
 def test_grid_has_an_accuracy_and_a_loss_panel_per_batch_size():
     figure = plots.curve_grid(_results(), by="batch_size")
-    titles = [ax.get_title() for ax in figure.axes if ax.get_visible() and ax.axison]
-    for batch in SIZES:
-        assert f"batch size {batch}: accuracy" in titles and f"batch size {batch}: loss" in titles
-    assert len(titles) == 2 * len(SIZES)
+    panels = [(ax.get_title(), ax.get_ylabel()) for ax in figure.axes
+              if ax.get_visible() and ax.axison]
+    for batch in SIZES:  # the metric is each panel's y-label, accuracy in % as in the tables
+        assert (f"batch size {batch}", "accuracy (%)") in panels
+        assert (f"batch size {batch}", "loss") in panels
+    assert len(panels) == 2 * len(SIZES)
     matplotlib.pyplot.close(figure)
 
 
