@@ -89,7 +89,7 @@ checks.sgd_momentum(sgd_step, study)
 # Adam settings.
 #
 # How long is Adam's first step, whatever the size of the gradient? What does that say about
-# raw 0–255 inputs, which give gradients hundreds of times larger?
+# raw, unscaled pixel inputs, which give gradients hundreds of times larger?
 
 # %% nbgrader={"grade": false, "grade_id": "adam", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def adam_step(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon):

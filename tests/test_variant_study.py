@@ -51,7 +51,8 @@ def test_a_depth_variant_with_100_units_renders_beside_the_published_tables(proj
     page = (project / "reports/quick/depth/my_depth.html").read_text()
     assert (project / "reports/quick/depth/my_depth.pdf").read_bytes().startswith(b"%PDF")
     assert "Depth with 100 units &lt;b&gt;per&lt;/b&gt; layer" in page, "params strings are escaped"
-    assert "2 × 100" not in page and "100-100" in page, "the variant's own settings are shown"
+    assert "2 of 100 units" in page and "2 of 50 units" not in page, \
+        "the variant's own settings are shown, not the default study's 50-unit layers"
     assert "Table 2. Loss and accuracy by data" in page, "the study's published tables still join"
     assert "0.9730" in page
 
