@@ -176,10 +176,14 @@ def test_tampering_with_the_checks_earns_nothing():
 
 
 def test_graded_one_at_a_time_the_same_hand_ins_get_the_same_rows(graded_class, tmp_path):
-    """Three of the class again, serially (the whole class serially takes minutes)."""
+    """Three of the class again, serially (the whole class serially takes minutes), in a
+    project whose path is longer than a Unix socket's path may be (the kernel's sockets
+    must not live under it)."""
     _, root, parallel_output = graded_class
     parallel = {row["student"]: row for row in csv.DictReader((root / "build/labs/grades.csv").open())}
-    again_root, paths = _class(tmp_path)
+    deep = tmp_path / ("a-project-folder-deep-in-a-home-directory-" * 2)
+    assert len(str(deep / "project/build/labs/sandbox/correct/runtime/kernel-1")) > 107
+    again_root, paths = _class(deep)
     some = [p for p in paths if p.stem in ("correct", "partial", "not-a-notebook")]
     run = _grade(again_root, some, "--jobs", "1")
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]

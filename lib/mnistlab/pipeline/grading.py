@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -236,9 +237,12 @@ def _grade_one(course: Path, lab: str, student: str, settings: Settings, isolati
     killed gives 0 points and the reason."""
     started = time.perf_counter()
     folders = _sandbox_folders(course, lab, student, root)
-    writable = [folders[name] for name in ("scratch", "autograded")]
+    # A Unix socket's path has at most 107 bytes, which a project deep in a home folder
+    # exceeds: the kernel's sockets live in a short folder of /tmp, bound into the sandbox.
+    sockets = Path(tempfile.mkdtemp(prefix="mnistlab-", dir="/tmp"))
+    writable = [folders["scratch"], folders["autograded"], sockets]
     config = sandbox.kernelspec(folders["scratch"], isolation, writable, settings.limits,
-                                folders["runtime"])
+                                folders["runtime"], sockets)
     config["Execute"].update(timeout=settings.timeout_s, interrupt_on_timeout=True)
     env = _worker_env(folders)
     command = [sys.executable, "-m", "mnistlab.pipeline.grading", str(course), lab, student,
@@ -252,9 +256,11 @@ def _grade_one(course: Path, lab: str, student: str, settings: Settings, isolati
     except subprocess.TimeoutExpired:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.communicate()
+        shutil.rmtree(sockets, ignore_errors=True)
         return _zero(course, lab, student, f"grading took over {limit} s and was stopped",
                      time.perf_counter() - started)
     shutil.rmtree(folders["scratch"], ignore_errors=True)
+    shutil.rmtree(sockets, ignore_errors=True)
     log_file = course / "logs" / lab / f"{student}.log"  # nbgrader's whole log, for a look
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_text(log)

@@ -97,11 +97,12 @@ def choose(isolation: str) -> str:
 
 
 def kernelspec(folder: Path, isolation: str, writable: list[Path], limits: Limits,
-               runtime: Path) -> dict:
+               runtime: Path, sockets: Path) -> dict:
     """Write ``<folder>/kernels/mnistlab-sandbox/kernel.json`` (put ``folder`` on
     JUPYTER_PATH) and return the settings nbgrader's kernel manager needs with it: the
-    connection file and sockets in ``runtime``, a folder of ``writable`` (the default
-    connection file is in /tmp, which the sandbox replaces)."""
+    connection file in ``runtime`` and the Unix sockets in ``sockets`` (a short path), both
+    folders of ``writable`` (the default connection file is in /tmp, which the sandbox
+    replaces)."""
     argv = [sys.executable, "-m", "mnistlab.pipeline.sandbox", "--isolation", isolation,
             "--cpu", str(limits.cpu_s), "--memory", str(limits.memory_gib)]
     for path in writable:
@@ -117,7 +118,7 @@ def kernelspec(folder: Path, isolation: str, writable: list[Path], limits: Limit
     settings = {"Execute": {"kernel_name": KERNEL_NAME}}
     settings["KernelManager"] = {"connection_file": str(runtime / "kernel.json")}
     if isolation == "bwrap":  # no TCP between namespaces: Unix sockets in a bound folder
-        settings["KernelManager"].update(transport="ipc", ip=str(runtime / "kernel"))
+        settings["KernelManager"].update(transport="ipc", ip=str(sockets / "kernel"))
     return settings
 
 
