@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from mnistlab.core import csvfile
+from mnistlab.core.cache import write_json_atomic
 from mnistlab.core.errors import LabError, MnistlabError
 from mnistlab.core.paths import build_dir, labs_course_dir
 from mnistlab.pipeline import sandbox
@@ -383,13 +385,14 @@ def write_grades(course: Path, lab: str, grades: list[Grade]) -> Path:
     """``grades.csv`` from nbgrader's CSV export of the gradebook (every student and lab it
     holds), with each exercise's points and the reason for lost points beside the totals.
     Reasons are kept in ``reasons.json`` so a later batch keeps an earlier one's."""
+    import pandas as pd
     from nbgrader.api import Gradebook
     from nbgrader.plugins.export import CsvExportPlugin
 
     reasons_file = course / "reasons.json"
     reasons = json.loads(reasons_file.read_text()) if reasons_file.is_file() else {}
     reasons.update({f"{g.lab}/{g.student}": g.reason for g in grades})
-    reasons_file.write_text(json.dumps(reasons, indent=1, sort_keys=True))
+    write_json_atomic(reasons_file, reasons)
     exported = course / "gradebook-export.csv"
     with scripts_on_path(), Gradebook(db_url(course)) as gradebook:
         CsvExportPlugin(to=str(exported)).export(gradebook)
@@ -398,17 +401,14 @@ def write_grades(course: Path, lab: str, grades: list[Grade]) -> Path:
         for row in rows:
             exercises[(row["assignment"], row["student_id"])] = _points(gradebook, row)
     columns = list(dict.fromkeys(name for points in exercises.values() for name in points))
-    table = course / "grades.csv"
-    with table.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "lab", *columns, "total", "max_score", "reason"])
-        for row in rows:
-            key = (row["assignment"], row["student_id"])
-            writer.writerow([row["student_id"], row["assignment"],
-                             *[exercises[key].get(c, "") for c in columns],
-                             row["score"], row["max_score"],
-                             reasons.get(f"{row['assignment']}/{row['student_id']}", "")])
-    return table
+    header = ["student", "lab", *columns, "total", "max_score", "reason"]
+    table = pd.DataFrame([[row["student_id"], row["assignment"],
+                           *[exercises[(row["assignment"], row["student_id"])].get(c, "")
+                             for c in columns],
+                           row["score"], row["max_score"],
+                           reasons.get(f"{row['assignment']}/{row['student_id']}", "")]
+                          for row in rows], columns=header)
+    return csvfile.write_csv(table, course / "grades.csv")  # reasons quote student code
 
 
 def _points(gradebook, row: dict) -> dict[str, float]:
