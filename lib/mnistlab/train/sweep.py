@@ -19,7 +19,7 @@ from mnistlab.core.cache import digest, write_bytes_atomic, write_json_atomic
 from mnistlab.core import csvfile
 from mnistlab.spec.params import Params, ProfileName, profile_settings, resolve_runs
 from mnistlab.core.paths import rejected_dir, runs_dir, study_build_dir
-from mnistlab.spec.tasks import task as task_named
+from mnistlab.spec.tasks import recorded_metrics, task as task_named
 from mnistlab.train.code import training_digest
 from mnistlab.train.training import EpochHook, prepare_arrays, train_run
 
@@ -33,8 +33,9 @@ def default_results_dir(params: Params, profile: str, params_path: str | Path) -
 class Progress:
     """One line per epoch: which run of how many, seed, epoch, loss and a rough ETA."""
 
-    def __init__(self, label: str, total_runs: int, stream=sys.stdout, eta_of_sweep: bool = True):
-        self.label, self.total_runs, self.stream = label, total_runs, stream
+    def __init__(self, label: str, total_runs: int, stream=None, eta_of_sweep: bool = True):
+        # sys.stdout as it is now, not as it was at import (a notebook or a test may swap it)
+        self.label, self.total_runs, self.stream = label, total_runs, stream or sys.stdout
         self.eta_of_sweep = eta_of_sweep  # False in a worker process: the ETA of its own run
         self.done_runs, self.cached_runs, self.epoch_seconds = 0, 0, []
         self.current = ""
@@ -126,12 +127,11 @@ class RunTask:
                              f"run's {self.key[:16]!r}")
         if result.get("seed") != self.seed or result.get("run") != json.loads(json.dumps(self.run)):
             raise ValueError("its settings or seed are not this run's")
-        metrics = ("loss", *task_named(self.run["task"]).metrics)
-        numbers = ["train_time_s", *(f"{part}_{m}" for part in ("train", "test") for m in metrics)]
+        numbers = recorded_metrics(self.run["task"])
         missing = [f for f in (*RESULT_FIELDS, *numbers) if f not in result]
         if missing:
             raise ValueError(f"missing {', '.join(missing)}")
-        wrong = [f for f in ("epochs_run", "parameters", *numbers)
+        wrong = [f for f in numbers
                  if isinstance(result[f], bool) or not isinstance(result[f], (int, float))]
         history = result["history"]
         if not isinstance(history, dict) or not isinstance(history.get("loss"), list) \
