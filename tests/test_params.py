@@ -187,5 +187,7 @@ def test_the_training_digest_covers_spec_and_train_only(tmp_path, monkeypatch):
     for layer in ("core", "present", "analysis", "pipeline"):
         (copy / layer / "paths_moved.py").write_text("X = 1\n")
     assert code.training_digest() == before
+    (copy / "spec" / "published.py").write_text("# how numbers are judged\n", encoding="utf-8")
+    assert code.training_digest() == before
     (copy / "train" / "models.py").write_text("# edited\n", encoding="utf-8")
     assert code.training_digest() != before

@@ -31,11 +31,14 @@ def file_digest(*paths: Path) -> str:
     return sha.hexdigest()
 
 
-def tree_digest(root: Path, folders: tuple[str, ...]) -> str:
-    """Digest of every ``.py`` file under ``root/<folder>``, by path below ``root`` and content."""
+def tree_digest(root: Path, folders: tuple[str, ...], leave_out: tuple[str, ...] = ()) -> str:
+    """Digest of every ``.py`` file under ``root/<folder>`` but those named in ``leave_out``
+    (paths below ``root``), by path below ``root`` and content."""
     sha = hashlib.sha256()
     for folder in folders:
         for path in sorted((Path(root) / folder).rglob("*.py")):
+            if path.relative_to(root).as_posix() in leave_out:
+                continue
             sha.update(path.relative_to(root).as_posix().encode())
             sha.update(path.read_bytes())
     return sha.hexdigest()
