@@ -49,12 +49,15 @@ def test_the_time_trend_is_worded_by_each_side_s_test(time_slope, published_time
     assert theirs in lines[1] and ours in lines[2].split("the cleaner figure")[0]
 
 
-def test_the_agreement_sentence_counts_what_is_inside():
-    frame = pd.DataFrame({"table": ["t"] * 3, "published": [1.0, 2.0, np.nan], "n": [3, 3, 3],
-                          "inside_pi": [True, False, np.nan], "inside_ci": [False, False, np.nan]})
-    text = conclusions.agreement_summary(frame)
-    assert "1 of 2 published numbers lie inside our 95% prediction interval" in text
-    assert "0 of 2 lie inside the narrower 95% confidence interval" in text
+def test_the_agreement_sentence_counts_the_verdicts_its_cells_show():
+    frame = pd.DataFrame({"table": ["t"] * 3 + ["u"] * 2, "published": [1.0, 2.0, np.nan, 3.0, 4.0],
+                          "verdict": ["inside", "far", "", "explained", "holds"],
+                          "reading": ["", "", "", "as written", "as written"],
+                          "primary": [True] * 5, "explained_by": ["", "", "", "raw <pixels>", ""]})
+    text = conclusions.agreement_summary(frame, {"u": "Table 2"})
+    assert "- **t**: 2 published numbers: 1 inside, 1 far." in text
+    assert ("- **Table 2** (the study as written: counted on the scorecard): 2 published "
+            "numbers: 1 holds, 1 explained; explained by the reading *raw &lt;pixels&gt;*.") in text
 
 
 @pytest.mark.parametrize("loss, accuracy, word", [(35.0, 0.92, "reproduces"),

@@ -137,7 +137,7 @@ def _statements(run, seed):
     once_twice = {"sgd-512": (88.0, 47.5), "adam-512": (97.5, 97.0), "sgd-512-64": (86.0, 30.0),
                   "sgd-512-glorot": (90.0, 48.0)}
     value = once_twice[run["name"].removesuffix("-double")][bool(run.get("extra_softmax"))]
-    return (value + 0.3 * (seed - 1)) / 100
+    return (value + 0.3 * (seed - 2)) / 100  # seeds 0-4: the mean is the value
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def study003():
     return _fake(P003, _statements, lambda r, s: 0.3)
 
 
-def test_every_published_row_of_both_studies_is_joined_to_three_seeds(study003, study004):
+def test_every_published_row_of_both_studies_is_joined_to_its_seeds(study003, study004):
     for study, results in (study003, study004):
         agreement = study.agreement(results)
         for name, table in study.published.items():
@@ -153,7 +153,8 @@ def test_every_published_row_of_both_studies_is_joined_to_three_seeds(study003, 
             assert set(part["row"]) == set(table.frame[table.compare.key].astype(str))
             unchanged = {"adam", "rmsprop", "SGD", "Ftrl"} if name == "keras2_defaults" else set()
             assert (part[part["row"].isin(unchanged)]["n"] == 0).all(), "no runs: same defaults"
-            assert (part[~part["row"].isin(unchanged)]["n"] == 3).all(), name
+            seeds = len(study.params.seeds)
+            assert (part[~part["row"].isin(unchanged)]["n"] == seeds).all(), name
     assert "double_softmax" in study003[0].published
 
 
@@ -222,12 +223,12 @@ def test_the_epochs_sentence_and_its_table_cell_read_the_same_row(study004):
     assert "first reaches the published test accuracy at epoch 1 for every row" in text
 
 
-def test_judge_reads_a_statement_by_the_interval_of_the_mean():
-    assert judge([47.5, 48, 48.5], 45, 50)["verdict"] == "reproduced"
-    assert judge([47.5, 48, 48.5], 45, 50)["chance"] > 0.8
-    assert judge([48.5, 50.5, 49.0], 45, 50)["verdict"].startswith("reproduced on average only")
+def test_judge_reads_a_statement_by_the_single_run_interval():
+    assert judge([47.9, 48, 48.1], 45, 50)["verdict"] == "holds"   # [47.5, 48.5]
+    assert judge([47.9, 48, 48.1], 45, 50)["chance"] > 0.8
+    assert judge([47.5, 48, 48.5], 45, 50)["verdict"] == "undecided"  # [45.5, 50.5]
     far = judge([88, 89, 90], 45, 50)
-    assert far["verdict"] == "not reproduced" and far["inside"] == 0 and far["chance"] < 0.01
+    assert far["verdict"] == "fails" and far["inside"] == 0 and far["chance"] < 0.01
 
 
 def test_claims_analysis_picks_the_double_softmax_reading(study003):
@@ -235,22 +236,23 @@ def test_claims_analysis_picks_the_double_softmax_reading(study003):
     items = analysis("003.claims")(study, results)
     readings, table, summary = items[2], items[3], items[4]
     assert readings.loc["3.1", "read in full as"] == "45 to 50"
-    assert table.loc[("Sections 3.1-3.3, reading 2 (softmax twice)", "below 50% and less than 3.1"), "in full"] == "reproduced"
-    assert table.loc[("Sections 3.1-3.3, reading 2 (softmax twice)", "slightly less than 50%"), "bound alone"] == "reproduced"
-    assert table.loc[("Sections 3.1-3.3, reading 1 (one softmax)", "slightly less than 50%"), "in full"] == "not reproduced"
-    assert "*Sections 3.1-3.3, reading 2 (softmax twice)*: the bound of 4 of 4 statements reproduced, 3 of 4 in full" in summary
+    assert table.loc[("Sections 3.1-3.3, reading 2 (softmax twice)", "below 50% and less than 3.1"), "in full"] == "holds"
+    assert table.loc[("Sections 3.1-3.3, reading 2 (softmax twice)", "slightly less than 50%"), "bound alone"] == "holds"
+    assert table.loc[("Sections 3.1-3.3, reading 1 (one softmax)", "slightly less than 50%"), "in full"] == "fails"
+    assert table.loc[("Sections 3.1-3.3, reading 1 (one softmax)", "above 95%"), "bound alone"] == "holds"
+    assert "*Sections 3.1-3.3, reading 2 (softmax twice)*: the bound of 4 of 4 statements holds, 3 of 4 hold in full" in summary
     assert "(both SGD networks below 50%, Adam above 95%) is reproduced by *Sections 3.1-3.3, reading 2 (softmax twice)*." in summary
 
 
 def test_a_deeper_network_above_the_shallow_one_fails_the_less_than_clause(study003):
     study, results = study003
     flipped = results.assign(test_accuracy=results.apply(
-        lambda r: 0.485 + 0.001 * r["seed"] if r["name"] == "sgd-512-64-double" else r["test_accuracy"],
+        lambda r: 0.495 + 0.0005 * r["seed"] if r["name"] == "sgd-512-64-double" else r["test_accuracy"],
         axis=1))
     table = analysis("003.claims")(study, flipped)[3]
     clause = ("Sections 3.1-3.3, reading 2 (softmax twice)", "below 50% and less than 3.1")
-    assert table.loc[clause, "bound alone"] == "reproduced"
-    assert table.loc[clause, "in full"] == "not reproduced"
+    assert table.loc[clause, "bound alone"] == "holds"
+    assert table.loc[clause, "in full"] == "fails"
     assert float(table.loc[clause, "P(one run)"]) < 0.5, \
         "the chance of one run reads the whole sentence, as the verdict beside it does"
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from mnistlab.analysis import scorecard
+from mnistlab.analysis import compare, scorecard, verdicts
 from mnistlab.analysis.compare import AGREEMENT_COLUMNS
 from mnistlab.present.index_page import page
 from mnistlab.core.errors import PublishedError
@@ -31,7 +31,7 @@ from .conftest import REPO
     (0.975, 0.975, 0.0, 3, math.nan, "inside"),        # identical runs, identical value
 ])
 def test_verdict_rules(published, mean, pi, n, tolerance, expected):
-    assert scorecard.verdict(published, mean, pi, n, tolerance) == expected
+    assert verdicts.value(published, mean, mean - pi, mean + pi, n, tolerance) == expected
 
 
 def test_tolerance_is_absolute_or_a_percentage_of_the_published_value():
@@ -57,22 +57,20 @@ def _published_file(tmp_path, **column_extra) -> dict:
     return load_published(path)
 
 
-def _agreement() -> pd.DataFrame:
-    """What compare.agreement gives for the table above: three depths, two columns, and a
-    run of depth 4 that has no published row (not a published number)."""
-    rows = []
-    for column, metric, values in (("accuracy", "test_accuracy", [(0.97, 0.972, 0.004),
-                                                                   (0.96, 0.970, 0.004),
-                                                                   (math.nan, 0.965, 0.004)]),
-                                   ("loss", "test_loss", [(0.10, 0.13, 0.01), (0.20, 0.21, 0.02),
-                                                          (0.30, 0.60, 0.05)])):
-        for key, (published, mean, pi) in zip(("1", "2", "3"), values):
-            rows.append({"table": "t1", "row": key, "column": column, "metric": metric,
-                         "reference": None, "published": published, "n": 3, "mean": mean,
-                         "sd": pi / 4, "ci": pi / 2, "pi": pi, "delta": mean - published,
-                         "inside_ci": None, "inside_pi": None, "digits": 3})
-    rows.append(rows[0] | {"row": "4", "published": math.nan})
-    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
+def _agreement(tables) -> pd.DataFrame:
+    """``compare.agreement`` of the table above against three seeds per depth whose spread
+    gives each cell the mean and single-run half-width written beside it (values m − d, m,
+    m + d have sd d, so the interval is ± t·d·√(4/3) = ± 4.968 d), and a run of depth 4
+    that has no published row (not a published number)."""
+    cells = {("1", "test_accuracy"): (0.972, 0.001), ("2", "test_accuracy"): (0.970, 0.001),
+             ("3", "test_accuracy"): (0.965, 0.001), ("4", "test_accuracy"): (0.960, 0.001),
+             ("1", "test_loss"): (0.13, 0.002), ("2", "test_loss"): (0.21, 0.004),
+             ("3", "test_loss"): (0.60, 0.01), ("4", "test_loss"): (0.70, 0.01)}
+    runs = pd.DataFrame([{"name": depth, "group": "main", "seed": seed}
+                         for depth in "1234" for seed in range(3)])
+    for (depth, metric), (mean, d) in cells.items():
+        runs.loc[runs["name"] == depth, metric] = [mean - d, mean, mean + d]
+    return compare.agreement(runs, tables["t1"])
 
 
 REPORT = ('<h2 id="1.-Setup">1. Setup<a class="anchor-link" href="#1.-Setup">¶</a></h2>'
@@ -82,7 +80,7 @@ REPORT = ('<h2 id="1.-Setup">1. Setup<a class="anchor-link" href="#1.-Setup">¶<
 
 def _entry(tmp_path, report: str = REPORT) -> dict:
     tables = _published_file(tmp_path)
-    rows = scorecard.manifest_rows(_agreement(), tables, report)
+    rows = scorecard.manifest_rows(_agreement(tables), tables, report)
     return {"experiment": "depth", "study": "123_x", "study_id": "123",
             "title": "<script>alert(1)</script> & co", "profile": "quick", "seconds": 3.0,
             "rendered": "2026-01-01 00:00 UTC", "seed_file": "123_abc.txt",
@@ -102,19 +100,20 @@ def test_manifest_keeps_only_published_numbers_with_their_tolerance_and_explanat
     assert rows[("3", "loss")]["tolerance"] == pytest.approx(0.15), "50% of 0.30"
 
 
-def test_frame_judges_every_row_from_its_interval(tmp_path):
+def test_frame_carries_the_verdict_each_row_got_from_its_interval(tmp_path):
     frame = scorecard.frame([_entry(tmp_path)]).set_index(["row", "column"])
-    assert frame.loc[("1", "accuracy"), "verdict"] == "inside"    # |Δ| .002 <= PI .004
+    assert frame.loc[("1", "accuracy"), "verdict"] == "inside"    # |Δ| .002 <= PI .005
     assert frame.loc[("2", "accuracy"), "verdict"] == "far"       # |Δ| .010 > PI, > tol .005
     assert frame.loc[("1", "loss"), "verdict"] == "close"         # |Δ| .03 > PI .01, <= 50% of .1
     assert frame.loc[("3", "loss"), "verdict"] == "far"           # |Δ| .30 > 50% of .30
+    assert frame.loc[("1", "accuracy"), "why"] == "inside: 0.9700 ∈ [0.9670, 0.9770]"
     row = frame.loc[("1", "loss")]
-    assert (row["pi_low"], row["pi_high"]) == pytest.approx((0.12, 0.14))
-    assert (row["ci_low"], row["ci_high"]) == pytest.approx((0.125, 0.135))
+    assert (row["pi_low"], row["pi_high"]) == pytest.approx((0.12006, 0.13994), abs=1e-5)
+    assert row["ci_high"] - row["ci_low"] == pytest.approx(2 * 4.302653 * 0.002 / math.sqrt(3))
     counts = scorecard.counts(frame.reset_index()).iloc[0]
-    assert (counts["published"], counts["inside"], counts["close"], counts["far"]) == (5, 2, 1, 2)
-    assert scorecard.sentence(counts) == ("2 of 5 published numbers inside our interval; "
-                                          "1 within tolerance; 2 far")
+    assert (counts["numbers"], counts["inside"], counts["close"], counts["far"]) == (5, 2, 1, 2)
+    assert scorecard.sentence(counts) == ("5 distinct published numbers: 2 inside, "
+                                          "1 within tolerance, 2 far")
 
 
 def test_index_and_csv_from_manifests(tmp_path):
@@ -126,11 +125,12 @@ def test_index_and_csv_from_manifests(tmp_path):
         rows = list(csv.DictReader(stream))
     assert len(rows) == 5 and list(rows[0]) == scorecard.SUMMARY_COLUMNS
     assert {r["verdict"] for r in rows} == {"inside", "close", "far"}
-    assert index.count('<tr class="number"') == 5
+    assert index.count('<tr class="number primary"') == 5
     assert "<script>alert(1)</script>" not in index and "&lt;script&gt;alert(1)" in index
     assert "A &lt;B&gt;" in index and "Table 1 &lt;b&gt;bold&lt;/b&gt;" in index
     assert 'href="depth/123_x.html#Why-depth-2-&lt;differs&gt;"' in index
-    assert "2 of 5 published numbers inside our interval" in index
+    assert "5 distinct published numbers: 2 inside, 1 within tolerance, 2 far" in index
+    assert 'title="inside: 0.9700 ∈ [0.9670, 0.9770]"' in index, "the verdict's reason"
     assert 'class="quick"' in index and "<svg" in index
     assert "http://" not in index.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in index

@@ -1,75 +1,44 @@
 """The reproduction scorecard: every published number of every study against our runs.
 
-Every published number is a single run, so it is judged by our 95% *prediction interval for
-a single run* (``stats.Spread.pi``); the 95% confidence interval of our mean travels beside it
-but never decides.  Verdicts, in the order they are tried:
-
-* ``inside``: the published value lies inside the prediction interval, so one of our runs
-  could have given it;
-* ``close``: outside it, but |our mean − published| is within the tolerance the published file
-  states for that column (``tolerance`` in its ``compare`` block);
-* ``far``: neither;
-* ``unjudged``: fewer than two finite runs, so there is no interval to judge by.
+Each number carries the verdict ``compare.agreement`` gave it in its study's notebook (the
+rules by kind of number are in ``mnistlab.analysis.verdicts``): the report's cell, its
+sentence, the index and ``reports/summary.csv`` show one verdict.  A published table that
+appears under several readings of a study (raw pixels, older defaults, another way to count)
+is counted once, by its primary reading; the other readings stay in ``summary.csv``
+(``primary`` false) as the evidence that can make a number *explained*.  Times measured on
+another machine are judged only by their trend, and the headline counts them apart.
 
 The data flow, so every study appears without code of its own: the notebook's
 ``Study.agreement`` records its frame as an output of its cell (``agreement_record``, under
 the ``AGREEMENT_MIME`` type, as papermill's scrapbook records values); after rendering, the
-runner reads it back from the executed notebook (``agreement_from_notebook``) and stores the published numbers of that frame with their tolerances and explanation
-links in the report's manifest (``manifest_rows``); ``frame`` turns all manifests into the
-index's rows and ``reports/summary.csv``.
+runner reads it back from the executed notebook (``agreement_from_notebook``) and stores the
+published numbers of that frame with their explanation links in the report's manifest
+(``manifest_rows``); ``frame`` turns all manifests into the index's rows and
+``reports/summary.csv``.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from mnistlab.analysis.verdicts import VERDICTS
 from mnistlab.core import csvfile
-from mnistlab.spec.published import PublishedTable, tolerance_of
+from mnistlab.spec.published import PublishedTable
 
-
-@dataclass(frozen=True)
-class Verdict:
-    name: str
-    label: str
-    colour: str  # strong colour: the overview figure
-    tint: str  # light colour: the verdict cell
-    meaning: str
-
-
-VERDICTS: dict[str, Verdict] = {v.name: v for v in (
-    Verdict("inside", "inside", "#2e7d32", "#c8e6c9",
-            "inside our 95% prediction interval for a single run"),
-    Verdict("close", "within tolerance", "#b26a00", "#ffe0a3",
-            "outside that interval, but |Δ| is within the tolerance the published file states"),
-    Verdict("far", "far", "#c62828", "#f8c4c4",
-            "outside that interval and beyond any stated tolerance"),
-    Verdict("unjudged", "not judged", "#757575", "#e0e0e0",
-            "fewer than two finite runs, so no interval to judge by"),
-)}
-
-SUMMARY_COLUMNS = ["experiment", "study", "study_id", "profile", "table", "row", "column",
-                   "metric", "reference", "published", "n", "mean", "sd", "pi_low", "pi_high",
-                   "ci_low", "ci_high", "delta", "tolerance", "tolerance_stated", "verdict",
-                   "explanation", "explanation_link"]
-
-
-def verdict(published: float, mean: float, pi: float, n: int, tolerance: float = math.nan) -> str:
-    """One published number against our runs (see the module docstring for the rules)."""
-    if n < 2 or not (math.isfinite(mean) and math.isfinite(pi)):
-        return "unjudged"
-    gap = abs(mean - published)
-    if gap <= pi:
-        return "inside"
-    if math.isfinite(tolerance) and gap <= tolerance:
-        return "close"
-    return "far"
+SUMMARY_COLUMNS = ["experiment", "study", "study_id", "profile", "table", "reading", "primary",
+                   "kind", "direction", "row", "column", "metric", "reference", "basis", "published", "n",
+                   "mean", "sd", "pi_low", "pi_high", "ci_low", "ci_high", "delta", "tolerance",
+                   "tolerance_stated", "verdict", "why", "explained_by", "explanation",
+                   "explanation_link"]
+# The verdicts of a number judged by value, bound or count, in the headline's order.
+NUMBER_VERDICTS = [name for name in VERDICTS if not name.startswith("trend")]
+TREND_VERDICTS = [name for name in VERDICTS if name.startswith("trend")]
 
 
 AGREEMENT_MIME = "application/vnd.mnistlab.agreement+json"
@@ -98,7 +67,8 @@ def agreement_from_notebook(notebook: dict[str, Any]) -> pd.DataFrame | None:
 def manifest_rows(agreement: pd.DataFrame, tables: dict[str, PublishedTable],
                   report_html: str) -> list[dict[str, Any]]:
     """The published numbers of one study's agreement frame, each with the tolerance its
-    column states and the report section (and its anchor) that explains it, if any."""
+    column states and the report section (and its anchor) that explains it, if any; a
+    number another reading explains links to that reading's table (``table_anchor``)."""
     anchors = section_anchors(report_html)
     rows = []
     for record in agreement.to_dict("records"):
@@ -107,19 +77,26 @@ def manifest_rows(agreement: pd.DataFrame, tables: dict[str, PublishedTable],
             continue  # a run without a published number: not on the scorecard
         table = tables.get(record["table"])
         spec = table.compare.columns.get(record["column"]) if table and table.compare else None
-        stated = spec.tolerance if spec else None
         explanation = next((e.section for e in (table.explanations if table else ())
                             if e.covers(str(record["row"]), record["column"])), None)
         rows.append({key: _number(value) if isinstance(value, float) else value
                      for key, value in record.items()} | {
             "row": str(record["row"]),
             "label": (spec.label if spec and spec.label else record["column"]),
-            "tolerance": _number(tolerance_of(stated, published)),
-            "tolerance_stated": stated,
+            "tolerance_stated": spec.tolerance if spec else None,
             "explanation": explanation,
             "anchor": anchors.get(explanation) if explanation else None,
         })
+        if record.get("explained_table") in tables:
+            explaining = tables[record["explained_table"]]
+            rows[-1] |= {"explanation": f"{explaining.title}: {explaining.reading.name}",
+                         "anchor": table_anchor(explaining.name)}
     return rows
+
+
+def table_anchor(table: str) -> str:
+    """The id of a published table's block in its report (``present.tables.captioned``)."""
+    return f"table-{table}"
 
 
 def table_captions(tables: dict[str, PublishedTable]) -> dict[str, dict[str, str]]:
@@ -141,50 +118,103 @@ def frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
     for entry in entries:
         report = f"{entry_base(entry)}.html"
         for record in entry.get("scorecard", []):
-            n, mean = int(record["n"]), _float(record["mean"])
-            pi, ci = _float(record["pi"]), _float(record["ci"])
-            published, tolerance = _float(record["published"]), _float(record["tolerance"])
+            mean, ci = _float(record["mean"]), _float(record["ci"])
             explanation, anchor = record.get("explanation"), record.get("anchor")
             table = entry.get("tables", {}).get(record["table"], {})
             rows.append({
                 "experiment": entry["experiment"], "study": entry["study"],
                 "study_id": entry.get("study_id", ""), "profile": entry["profile"],
                 "title": entry.get("title", ""), "table": record["table"],
+                "reading": record.get("reading") or "", "primary": bool(record["primary"]),
+                "numbers": record["numbers"], "kind": record["kind"],
+                "direction": record.get("direction") or "",
                 "row": str(record["row"]), "column": record["column"],
                 "label": record.get("label") or record["column"], "metric": record["metric"],
-                "reference": record.get("reference"), "published": published, "n": n,
+                "reference": record.get("reference"), "basis": record["basis"],
+                "published": _float(record["published"]), "n": int(record["n"]),
                 "mean": mean, "sd": _float(record["sd"]),
-                "pi_low": mean - pi, "pi_high": mean + pi, "ci_low": mean - ci,
-                "ci_high": mean + ci, "delta": mean - published, "tolerance": tolerance,
+                "pi_low": _float(record["pi_low"]), "pi_high": _float(record["pi_high"]),
+                "ci_low": mean - ci, "ci_high": mean + ci,
+                "delta": _float(record["delta"]), "tolerance": _float(record["tolerance"]),
                 "tolerance_stated": record.get("tolerance_stated"),
-                "verdict": verdict(published, mean, pi, n, tolerance),
+                "verdict": record["verdict"], "why": record["why"],
+                "explained_by": record.get("explained_by") or "",
                 "explanation": explanation,
                 "explanation_link": (f"{report}#{anchor}" if anchor else report)
                 if explanation else None,
                 "anchor_found": anchor is not None, "digits": int(record.get("digits") or 4),
                 "caption": table.get("caption", ""), "key": table.get("key", ""),
             })
-    columns = SUMMARY_COLUMNS + ["title", "label", "anchor_found", "digits", "caption", "key"]
+    columns = SUMMARY_COLUMNS + ["numbers", "title", "label", "anchor_found", "digits",
+                                 "caption", "key"]
     return pd.DataFrame(rows, columns=columns)
 
 
+def counted(scorecard: pd.DataFrame) -> pd.DataFrame:
+    """The rows the headline counts: each distinct published number once, by its primary
+    reading."""
+    return scorecard[scorecard["primary"].astype(bool)]
+
+
 def counts(scorecard: pd.DataFrame) -> pd.DataFrame:
-    """Per study (in scorecard order): how many published numbers got each verdict, and in all."""
+    """Per study (in scorecard order): its distinct published numbers judged by value, bound
+    or count (``numbers``), how many got each verdict, and its time columns judged by trend
+    (``trends``, and how many were reproduced)."""
     rows = []
-    for (experiment, study), part in scorecard.groupby(["experiment", "study"], sort=False):
-        tally = part["verdict"].value_counts()
-        rows.append({"experiment": experiment, "study": study, "published": len(part),
-                     **{name: int(tally.get(name, 0)) for name in VERDICTS}})
-    return pd.DataFrame(rows, columns=["experiment", "study", "published", *VERDICTS])\
-        .set_index(["experiment", "study"])
+    for (experiment, study), part in counted(scorecard).groupby(["experiment", "study"],
+                                                                  sort=False):
+        values = part[part["kind"] != "trend"]
+        tally = values["verdict"].value_counts()
+        trends = part[part["kind"] == "trend"].drop_duplicates(["table", "column"])
+        rows.append({"experiment": experiment, "study": study, "numbers": len(values),
+                     **{name: int(tally.get(name, 0)) for name in NUMBER_VERDICTS},
+                     "trends": len(trends),
+                     "trend_reproduced": int((trends["verdict"] == "trend_reproduced").sum())})
+    columns = ["experiment", "study", "numbers", *NUMBER_VERDICTS, "trends", "trend_reproduced"]
+    return pd.DataFrame(rows, columns=columns).set_index(["experiment", "study"])
+
+
+HEADLINE_VERDICTS = {"inside": "inside", "holds": "hold", "exact": "exact",
+                     "explained": "explained", "close": "within tolerance",
+                     "undecided": "undecided", "far": "far", "fails": "fail",
+                     "differs": "differ", "unjudged": "not judged",
+                     "not_run": "not run"}
 
 
 def sentence(row: pd.Series) -> str:
-    """"35 of 38 published numbers inside our interval; 2 within tolerance; 1 far"."""
-    text = f"{row['inside']} of {row['published']} published numbers inside our interval"
-    rest = [f"{row[name]} {VERDICTS[name].label}" for name in ("close", "far", "unjudged")
-            if row[name]]
-    return "; ".join([text, *rest])
+    """"38 distinct published numbers: 35 inside, 2 within tolerance, 1 far; times: trend
+    reproduced in 1 of 1 table column"."""
+    parts = [f"{row[name]} {HEADLINE_VERDICTS[name]}" for name in NUMBER_VERDICTS if row[name]]
+    text = f"{row['numbers']} distinct published numbers" + (f": {', '.join(parts)}"
+                                                             if parts else "")
+    if row["trends"]:
+        text += (f"; times: trend reproduced in {row['trend_reproduced']} of {row['trends']} "
+                 f"column{'s' if row['trends'] > 1 else ''}")
+    return text
+
+
+def headline(scorecard: pd.DataFrame) -> str:
+    """The index's abstract: "218 distinct published numbers: 150 inside, 5 hold, 6 exact,
+    9 explained, ...; times: trend reproduced in 1 of 1 studies"."""
+    table = counts(scorecard)
+    total = table.drop(columns=["trends", "trend_reproduced"]).sum()
+    parts = [f"{int(total[name])} {HEADLINE_VERDICTS[name]}" for name in NUMBER_VERDICTS
+             if total[name]]
+    text = f"{int(total['numbers'])} distinct published numbers: {', '.join(parts)}"
+    timed = table[table["trends"] > 0]
+    if len(timed):
+        reproduced = int((timed["trend_reproduced"] == timed["trends"]).sum())
+        text += (f"; times measured on other machines: trend reproduced in {reproduced} of "
+                 f"{len(timed)} stud{'ies' if len(timed) > 1 else 'y'}")
+    return text
+
+
+def agreeing_share(scorecard: pd.DataFrame) -> float:
+    """The share of distinct non-time published numbers inside, holding, exact or explained."""
+    values = counted(scorecard)
+    values = values[values["kind"] != "trend"]
+    agree = [name for name, v in VERDICTS.items() if v.agrees]
+    return float(values["verdict"].isin(agree).mean()) if len(values) else math.nan
 
 
 def write_csv(scorecard: pd.DataFrame, path: Path) -> Path:

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 LEVEL = 0.95
+ALPHA = 0.05  # the significance level of every test a sentence is worded by
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,38 @@ def welch_difference(a: Any, b: Any, level: float = LEVEL) -> Difference:
     t = float(stats.t.ppf(0.5 + level / 2, dof))
     p_value = float(stats.ttest_ind(x, y, equal_var=False).pvalue)
     return Difference(float(x.mean() - y.mean()), t * se, p_value, len(x), len(y))
+
+
+def independent_difference(a: Any, b: Any, level: float = LEVEL) -> Spread:
+    """Where the difference of **one** run of ``a``'s setting and **one independent** run of
+    ``b``'s would land: a published "+/-" column is two single runs that share no seed, so its
+    yardstick is mean(a) − mean(b) ± t·√(s_a²(1 + 1/n_a) + s_b²(1 + 1/n_b)), the degrees of
+    freedom by Welch–Satterthwaite.  (A seed-paired interval is narrower: it takes out what
+    two of *our* runs share, which two published runs did not.)  ``sd`` is that of one such
+    difference; ``ci`` the half-width for the difference of the means (Welch); ``n`` the
+    smaller group."""
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    n = min(len(x), len(y))
+    mean = float(x.mean() - y.mean()) if n else float("nan")
+    if n < 2:
+        return Spread(n, mean, float("nan"), float("nan"), float("nan"))
+    var_x, var_y = x.var(ddof=1), y.var(ddof=1)
+    single_x, single_y = var_x * (1 + 1 / len(x)), var_y * (1 + 1 / len(y))
+    mean_x, mean_y = var_x / len(x), var_y / len(y)
+    return Spread(n, mean, float(np.sqrt(var_x + var_y)),
+                  _welch_t(mean_x, mean_y, len(x), len(y), level) * float(np.sqrt(mean_x + mean_y)),
+                  _welch_t(single_x, single_y, len(x), len(y), level)
+                  * float(np.sqrt(single_x + single_y)))
+
+
+def _welch_t(var_a: float, var_b: float, n_a: int, n_b: int, level: float) -> float:
+    """Student's t quantile at Welch–Satterthwaite degrees of freedom (0 when both are 0)."""
+    if var_a + var_b == 0:
+        return 0.0
+    dof = (var_a + var_b) ** 2 / (var_a ** 2 / (n_a - 1) + var_b ** 2 / (n_b - 1))
+    return float(stats.t.ppf(0.5 + level / 2, dof))
 
 
 def paired_by_seed(a: pd.Series, b: pd.Series, level: float = LEVEL) -> Difference:

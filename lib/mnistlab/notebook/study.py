@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import HTML, Markdown
+from IPython.display import Markdown
 
 from mnistlab.analysis import compare, curves
 from mnistlab.present import conclusions, plots, style, tables
@@ -27,7 +27,7 @@ from mnistlab.core.paths import notebooks_dir
 from mnistlab.spec.params import (Params, ProfileName, assumption_table, load_params, profile_settings,
                      published_path, resolve_runs)
 from mnistlab.spec.published import UNIT_SCALE, PublishedTable, load_published
-from mnistlab.analysis.scorecard import agreement_record
+from mnistlab.analysis.scorecard import agreement_record, table_anchor
 from mnistlab.notebook import plugins
 from mnistlab.train.sweep import load_probes, run_sweep
 from mnistlab.spec.tasks import TASKS
@@ -196,10 +196,7 @@ class Study:
         """
         from IPython.display import display
 
-        frames = [compare.agreement(results, table) for table in self.published.values()
-                  if table.compare is not None]
-        frame = pd.concat(frames, ignore_index=True) if frames else \
-            compare.agreement(results, PublishedTable("none", "", pd.DataFrame()))
+        frame = compare.agreement_of(results, self.published)
         display(agreement_record(frame), raw=True)
         return frame
 
@@ -218,7 +215,13 @@ class Study:
             caption = f"<em>{_text(table.caption)}</em>"
             if table.notes:
                 caption += f"<br><small>{_text(table.notes)}</small>"
-            display(tables.captioned(frame, caption, _text(table.title)))
+            if table.reading:
+                role = ("the study as written: its verdicts are the scorecard's" if table.primary
+                        else "an alternative reading: evidence that can explain a number, not "
+                             "counted on the scorecard")
+                caption += (f"<br><small>Reading <strong>{_text(table.reading.name)}</strong> "
+                            f"({role}). {_text(table.reading.why)}</small>")
+            display(tables.captioned(frame, caption, _text(table.title), table_anchor(name)))
 
     def show_lines(self, agreement: pd.DataFrame, xlabel: str) -> None:
         """One figure per published table whose rows are an ordered factor (depth, width...)."""

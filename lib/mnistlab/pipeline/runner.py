@@ -109,11 +109,12 @@ def validate(jobs: list[Job], root: Path | None = None) -> None:
 
 def _join_problems(params: Params, tables: dict) -> list[str]:
     """Each published table's compare block against the runs the params file resolves to."""
+    from mnistlab.analysis.compare import DERIVED_METRICS
     from mnistlab.analysis.curves import CURVE_STATISTICS
     from mnistlab.spec.published import join_problems
 
     runs = resolve_runs(params)
-    metrics = {m for run in runs for m in recorded_metrics(run["task"])}
+    metrics = {m for run in runs for m in recorded_metrics(run["task"])} | set(DERIVED_METRICS)
     if params.data.validation_split > 0:
         metrics |= set(CURVE_STATISTICS)
     every_row = params.study.published_rows == "all"

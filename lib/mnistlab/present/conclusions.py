@@ -8,29 +8,33 @@ import html
 import pandas as pd
 
 from mnistlab.analysis.compare import counts
+from mnistlab.analysis.verdicts import VERDICTS, direction
 from mnistlab.core.markup import text
-from mnistlab.analysis.stats import spearman
-
-ALPHA = 0.05
+from mnistlab.analysis.stats import ALPHA, spearman
 
 
 def agreement_summary(frame: pd.DataFrame, titles: dict[str, str] | None = None) -> str:
-    """Markdown: per published table, how many of its numbers one of our runs could have given.
+    """Markdown: per published table, its numbers' verdicts (the same ones its cells show).
 
     ``titles`` names each table as the study does ("Table 2") instead of by its key."""
     titles = titles or {}
     lines = []
     for name, part in frame.groupby("table", sort=False):
-        table = html.escape(titles.get(name, name))
+        table = titles.get(name, name)
         c = counts(part)
-        if not c["judged"]:
-            lines.append(f"- **{text(table)}**: no published number could be judged (fewer than two "
-                         "runs or nothing published).")
+        if not c["published"]:
             continue
-        lines.append(f"- **{text(table)}**: {c['inside_pi']} of {c['judged']} published numbers lie "
-                     "inside our 95% prediction interval for a single run (the test of "
-                     f"agreement); {c['inside_ci']} of {c['judged']} lie inside the narrower 95% "
-                     "confidence interval of our mean.")
+        tally = ", ".join(f"{c[v]} {VERDICTS[v].label}" for v in VERDICTS if c[v])
+        role = ""
+        if part["reading"].iloc[0]:
+            role = (" (the study as written: counted on the scorecard)" if part["primary"].iloc[0]
+                    else " (an alternative reading: evidence that can explain a number, not "
+                         "counted on the scorecard)")
+        explained = sorted(set(part.loc[part["verdict"] == "explained", "explained_by"]))
+        because = (f"; explained by the reading{'s' if len(explained) > 1 else ''} "
+                   + ", ".join(f"*{text(r)}*" for r in explained)) if explained else ""
+        lines.append(f"- **{text(table)}**{role}: {c['published']} published numbers: "
+                     f"{tally}{because}.")
     return "\n".join(lines) or "- This study has no published tables to compare."
 
 
@@ -40,9 +44,8 @@ def trend(results: pd.DataFrame, x: str, y: str, x_name: str, y_name: str) -> st
     rho, p_value = spearman(results[x], results[y])
     if not pd.notna(rho):
         return f"{y_name} does not vary across the runs, so it has no trend with {x_name}."
-    if p_value < ALPHA:
-        direction = "rises" if rho > 0 else "falls"
-        return (f"{y_name} {direction} with {x_name} (Spearman ρ = {rho:+.2f}, p = {p_value:.2g}, "
+    if direction(rho, p_value) != "none":
+        return (f"{y_name} {direction(rho, p_value)} with {x_name} (Spearman ρ = {rho:+.2f}, p = {p_value:.2g}, "
                 f"{len(results)} runs).")
     return (f"{y_name} shows no significant monotonic trend with {x_name} (Spearman ρ = "
             f"{rho:+.2f}, p = {p_value:.2g}, {len(results)} runs).")
@@ -56,7 +59,6 @@ def differences(results: pd.DataFrame, by: str, metric: str, y_name: str, scale:
     paired t-test, the ranking by mean and which of its steps the data resolve, the smallest
     difference these seeds resolve (and three seeds would), and, for an ``ordered`` factor,
     the monotonic trend."""
-    import html
 
     import numpy as np
 

@@ -16,7 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from mnistlab.analysis.scorecard import VERDICTS, counts, entry_base, sentence
+from mnistlab.analysis.scorecard import (NUMBER_VERDICTS, counted, counts, entry_base,
+                                         headline, sentence)
+from mnistlab.analysis.verdicts import VERDICTS
 
 
 def page(entries: list[dict[str, Any]], scorecard: pd.DataFrame) -> str:
@@ -51,18 +53,20 @@ Page written {written}.</footer>
 def _overall(scorecard: pd.DataFrame) -> str:
     if scorecard.empty:
         return "No published numbers compared yet."
-    total = {name: int((scorecard["verdict"] == name).sum()) for name in VERDICTS}
-    return (f"Across all studies, <strong>{sentence(pd.Series(total | {'published': len(scorecard)}))}"
-            "</strong>. Every published number is a single training run, so it is judged by our "
-            "<strong>95% prediction interval for a single run</strong> (mean ± t·s·√(1 + 1/n) over "
-            "our seeds); the narrower <em>95% confidence interval of our mean</em> (mean ± t·s/√n) is "
-            "shown beside it, for reference only.")
+    return (f"<strong>{escape(headline(scorecard))}</strong>. Every published number is a "
+            "single training run, so a value is judged by our <strong>95% prediction interval "
+            "for a single run</strong> (mean ± t·s·√(1 + 1/n) over our seeds), a stated bound "
+            "(\"above 95%\") by where that whole interval lies, a parameter count by equality, "
+            "and a time measured on another machine only by its trend. A table the study's "
+            "text allows several readings of (raw pixels, older defaults, another way to "
+            "count) is counted once, by the reading that follows the study as written; a number "
+            "far under it but reproduced under another reading is <em>explained</em>. The "
+            "verdicts are defined under the figure below.")
 
 
 def _studies(entries: list[dict[str, Any]], tally: pd.DataFrame) -> str:
     rows = []
     for e in entries:
-        base = entry_base(e)
         links, agreement = _links(e), _agreement(e, tally)
         profile = escape(str(e.get("profile", "?")))
         profile_html = (f'<span class="quick">{profile}</span><br><small>preview, not a '
@@ -76,7 +80,8 @@ def _studies(entries: list[dict[str, Any]], tally: pd.DataFrame) -> str:
             f'<td>{escape(str(e.get("rendered", "–")))}<br><small>{_duration(e)}'
             f'</small></td><td><code>{escape(str(e.get("commit", "–")))}</code></td>'
             f'<td><small>{escape(str(e.get("machine", "–")))}</small></td>'
-            f'<td class="links">{" · ".join(links)}</td><td>{escape(agreement)}</td></tr>')
+            f'<td class="links">{" · ".join(links)}</td><td>{escape(agreement)}'
+            f'{_far_link(e, tally)}</td></tr>')
     return f"""<h2>Studies</h2>
 <div class="wide desktop"><table class="studies"><thead><tr><th>id</th><th>study</th><th>seed file</th><th>profile</th>
 <th>run (UTC)</th><th>commit</th><th>machine</th><th>report</th><th>agreement</th></tr></thead>
@@ -94,6 +99,23 @@ def _links(e: dict[str, Any]) -> list[str]:
 def _agreement(e: dict[str, Any], tally: pd.DataFrame) -> str:
     key = (e["experiment"], e["study"])
     return sentence(tally.loc[key]) if key in tally.index else "no published numbers to compare"
+
+
+def _far_link(e: dict[str, Any], tally: pd.DataFrame) -> str:
+    """A link to the study's rows of the scorecard when some of its numbers are not
+    reproduced (far, failing, differing or undecided)."""
+    key = (e["experiment"], e["study"])
+    if key not in tally.index:
+        return ""
+    missed = int(tally.loc[key, ["far", "fails", "differs", "undecided"]].sum())
+    if not missed:
+        return ""
+    return (f'<br><a href="#{_attr(_group_id(*key))}">the {missed} not reproduced, with '
+            "what was tried</a>")
+
+
+def _group_id(experiment: str, study: str) -> str:
+    return f"numbers-{experiment}-{study}"
 
 
 def _cards(entries: list[dict[str, Any]], tally: pd.DataFrame) -> str:
@@ -120,23 +142,24 @@ def _overview(tally: pd.DataFrame, entries: list[dict[str, Any]]) -> str:
 
 
 def overview_svg(tally: pd.DataFrame, titles: dict[tuple[str, str], str]) -> str:
-    """One bar per study, split by verdict (share of its published numbers, counts written
-    on), its label on the line above: the figure is narrow enough that a phone shrinks it
+    """One bar per study, split by verdict (share of its distinct published numbers judged
+    by value, bound or count; counts written on), its label on the line above: the figure is narrow enough that a phone shrinks it
     little and the labels stay readable."""
     bar_w, row_h, top = 520, 46, 4
-    width, height = bar_w + 50, top + row_h * len(tally)
+    width, height = bar_w + 50, top + row_h * int((tally["numbers"] > 0).sum())
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="overview" role="img" '
              f'width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" aria-label="Verdict counts per study">']
-    for i, (key, row) in enumerate(tally.iterrows()):
+    for i, (key, row) in enumerate(tally[tally["numbers"] > 0].iterrows()):
         y = top + i * row_h
         label = _shorten(titles.get(key, f"{key[0]}/{key[1]}"), 60)
         parts.append(f'<text x="0" y="{y + 15}">{escape(label)}</text>')
         x, y = 0.0, y + 20
-        for name, verdict in VERDICTS.items():
+        for name in NUMBER_VERDICTS:
+            verdict = VERDICTS[name]
             if not row[name]:
                 continue
-            share = bar_w * row[name] / row["published"]
+            share = bar_w * row[name] / row["numbers"]
             parts.append(f'<rect x="{x:.1f}" y="{y}" width="{share:.1f}" height="20" '
                          f'fill="{verdict.colour}"><title>{escape(label)}: {row[name]} '
                          f"{escape(verdict.label)}</title></rect>")
@@ -144,7 +167,7 @@ def overview_svg(tally: pd.DataFrame, titles: dict[tuple[str, str], str]) -> str
                 parts.append(f'<text x="{x + share / 2:.1f}" y="{y + 16}" text-anchor="middle" '
                              f'fill="#fff" font-weight="bold">{row[name]}</text>')
             x += share
-        parts.append(f'<text x="{bar_w + 6}" y="{y + 16}">{row["published"]}</text>')
+        parts.append(f'<text x="{bar_w + 6}" y="{y + 16}">{row["numbers"]}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -154,46 +177,78 @@ def _scorecard(scorecard: pd.DataFrame, tally: pd.DataFrame) -> str:
         return "<h2>Every published number</h2><p>No study has published numbers to compare.</p>"
     options = "".join(f'<option value="{_attr(f"{e}/{s}")}">{escape(_study_name(part))}</option>'
                       for (e, s), part in scorecard.groupby(["experiment", "study"], sort=False))
+    primary = counted(scorecard)
     boxes = "".join(f'<label class="v-{name}"><input type="checkbox" value="{name}" checked> '
-                    f'{escape(v.label)} ({int((scorecard["verdict"] == name).sum())})</label>'
-                    for name, v in VERDICTS.items())
+                    f'{escape(v.label)} ({int((primary["verdict"] == name).sum())})</label>'
+                    for name, v in VERDICTS.items() if (primary["verdict"] == name).any())
+    alternatives = int((~scorecard["primary"].astype(bool)).sum())
+    readings = (f'<label><input type="checkbox" id="alternatives"> alternative readings '
+                f'({alternatives} rows: evidence, not counted)</label>' if alternatives else "")
     groups = []
     for (experiment, study), part in scorecard.groupby(["experiment", "study"], sort=False):
         heading = f"{_study_name(part)}: {sentence(tally.loc[(experiment, study)])}"
         rows = "".join(_number_row(r) for _, r in part.iterrows())
-        groups.append(f'<tbody data-study="{_attr(f"{experiment}/{study}")}"><tr class="group">'
+        groups.append(f'<tbody data-study="{_attr(f"{experiment}/{study}")}">'
+                      f'<tr class="group" id="{_attr(_group_id(experiment, study))}">'
                       f'<th colspan="12">{escape(heading)}</th></tr>{rows}</tbody>')
     return f"""<h2>Every published number</h2>
-<p>One row per published number. <strong>95% PI, one run</strong>: where a single run of ours
-lands with 95% probability; the verdict is judged by it. <strong>95% CI of the mean</strong>:
-where our mean over seeds lies; it shrinks with more seeds and is shown for reference.
-Δ = our mean − published. <strong>Tolerance</strong>: the difference the study's published file
-accepts as a reproduction when the published value lies outside our interval (– where it
-states none). Hover a table name for its caption.</p>
+<p>One row per published number under the study's primary reading; rows of the alternative
+readings (<em>reading</em> named under the table's title) are the evidence a number is
+<em>explained</em> by, and are not counted. <strong>95% PI, one run</strong>: where a single run
+of ours lands with 95% probability, cut at what the metric can be; the verdict is judged by it.
+A published difference of two rows (+/- columns) is judged by the interval of a difference of
+two independent runs. <strong>95% CI of the mean</strong>: where our mean over seeds lies; it
+shrinks with more seeds and is shown for reference. Δ = our mean − published.
+<strong>Tolerance</strong>: the difference the study's published file accepts as a reproduction
+when the published value lies outside our interval (– where it states none). Hover a verdict for
+its reason, a table name for its caption.</p>
 <div class="controls" id="controls" hidden>
 <label>Study <select id="study-filter"><option value="">all studies</option>{options}</select></label>
-<span id="verdict-filter">{boxes}</span> <span id="shown"></span></div>
+<span id="verdict-filter">{boxes}</span> {readings} <span id="shown"></span></div>
 <div class="wide"><table id="scorecard"><thead><tr><th>study</th><th>table</th><th>row</th><th>column</th>
 <th>published</th><th>our mean</th><th>95% PI, one run</th><th>95% CI of the mean</th>
-<th>Δ</th><th>tolerance</th><th>verdict</th><th>explanation</th></tr></thead>
+<th>Δ</th><th>tolerance</th><th>verdict</th><th>why, and where it is explained</th></tr></thead>
 {"".join(groups)}</table></div>"""
 
 
 def _number_row(r: pd.Series) -> str:
     d = int(r["digits"])
     verdict = VERDICTS[r["verdict"]]
-    return (f'<tr class="number" data-verdict="{verdict.name}">'
+    reading = (f'<br><small>reading: {escape(str(r["reading"]))}</small>'
+               if r["reading"] else "")
+    published = _num(r["published"], d)
+    if r["kind"] == "bound":
+        published = f"{'&gt;' if r['direction'] == 'above' else '&lt;'} {published}"
+    kind = "primary" if r["primary"] else "alternative"
+    return (f'<tr class="number {kind}" data-verdict="{verdict.name}">'
             f'<td>{escape(str(r["study_id"]))}</td>'
-            f'<td title="{_attr(r.get("caption") or "")}">{escape(_table_title(r))}</td>'
+            f'<td title="{_attr(r.get("caption") or "")}">{escape(_table_title(r))}{reading}</td>'
             f'<td>{_row_name(r)}</td><td>{escape(str(r["label"]))}</td>'
-            f'<td class="num">{_num(r["published"], d)}</td><td class="num">{_num(r["mean"], d)}'
+            f'<td class="num">{published}</td><td class="num">{_num(r["mean"], d)}'
             f'<br><small>n = {int(r["n"])}</small></td>'
             f'<td class="num interval">{_interval(r["pi_low"], r["pi_high"], d)}</td>'
             f'<td class="num interval ci">{_interval(r["ci_low"], r["ci_high"], d)}</td>'
-            f'<td class="num">{_num(r["delta"], d, signed=True)}</td>'
+            f'<td class="num">{_delta(r, d)}</td>'
             f'<td class="num">{_tolerance(r, d)}</td>'
-            f'<td class="verdict v-{verdict.name}" title="{_attr(verdict.meaning)}">'
-            f'{escape(verdict.label)}</td><td>{_explanation(r)}</td></tr>')
+            f'<td class="verdict v-{verdict.name}" title="{_attr(r["why"] or verdict.meaning)}">'
+            f'{escape(verdict.label)}</td><td>{_why(r)}</td></tr>')
+
+
+def _delta(r: pd.Series, d: int) -> str:
+    """Δ where a difference means something: not for a bound or a time from another machine."""
+    return "–" if r["kind"] in ("bound", "trend") else _num(r["delta"], d, signed=True)
+
+
+def _why(r: pd.Series) -> str:
+    """The reason in words for a number not simply inside (tooltip text made visible, since
+    a printed page has no hover), and the report section that explains it."""
+    parts = []
+    if r["verdict"] not in ("inside", "exact") and r["why"]:
+        parts.append(f"<small>{escape(str(r['why']))}</small>")
+    explanation = _explanation(r)
+    if explanation:
+        parts.append(explanation)
+    return "<br>".join(parts)
 
 
 def _table_title(r: pd.Series) -> str:
@@ -304,6 +359,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.ci{color:#666}
 .nowrap{white-space:nowrap}
 tr.group th{background:#e8eef7;font-size:105%;padding-top:8px}
+tr.alternative td{color:#555;background:#fafafa}
 td.verdict{font-weight:bold}
 td.interval{white-space:normal}
 .quick{color:#c00;font-weight:bold}
@@ -336,17 +392,21 @@ SCRIPT = """
   var select = document.getElementById('study-filter');
   var boxes = Array.prototype.slice.call(document.querySelectorAll('#verdict-filter input'));
   var groups = Array.prototype.slice.call(document.querySelectorAll('#scorecard tbody'));
+  var alternatives = document.getElementById('alternatives');
   function apply() {
     var wanted = {}, shown = 0, total = 0;
+    var showAlternatives = alternatives && alternatives.checked;
     boxes.forEach(function (box) { wanted[box.value] = box.checked; });
     groups.forEach(function (group) {
       var inStudy = !select.value || group.dataset.study === select.value, visible = 0;
       group.querySelectorAll('tr.number').forEach(function (row) {
-        row.hidden = !(inStudy && wanted[row.dataset.verdict]);
-        total += 1;
-        if (!row.hidden) visible += 1;
+        var alternative = row.classList.contains('alternative');
+        row.hidden = !(inStudy && wanted[row.dataset.verdict] !== false
+                       && (!alternative || showAlternatives));
+        if (!alternative) total += 1;
+        if (!row.hidden && !alternative) visible += 1;
       });
-      group.hidden = visible === 0;
+      group.hidden = !group.querySelector('tr.number:not([hidden])');
       shown += visible;
     });
     document.getElementById('shown').textContent =
@@ -354,6 +414,7 @@ SCRIPT = """
   }
   select.addEventListener('change', apply);
   boxes.forEach(function (box) { box.addEventListener('change', apply); });
+  if (alternatives) alternatives.addEventListener('change', apply);
   apply();
 })();
 """

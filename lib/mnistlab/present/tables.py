@@ -7,6 +7,7 @@ house style; computes nothing.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import numpy as np
@@ -15,36 +16,59 @@ from IPython.display import HTML
 
 from mnistlab.analysis.stats import summarise
 from mnistlab.present import style
-from mnistlab.spec.published import UNIT_SCALE, PublishedTable
+from mnistlab.spec.published import PublishedTable
 
 LEGEND = ("*published*: the study's single run. *mean ± CI*: our mean over seeds with the 95% "
           "confidence interval **of the mean**. *95% PI*: the 95% prediction interval for **one "
-          "run** (mean ± t·s·√(1 + 1/n)); a published value inside it (✓) is what one of our "
-          "runs could have given, so that is the test of agreement. Δ = our mean − published.")
+          "run** (mean ± t·s·√(1 + 1/n)), cut at what the metric can be (an accuracy at 0 and "
+          "100 %, a loss at 0); a published value inside it is what one of our runs could have "
+          "given, so that is the test of agreement. A published *+/-* column is the difference "
+          "of two single runs that share no seed, so it is judged by the interval of a "
+          "difference of two **independent** runs. Δ = our mean − published. Marks: ✓ inside; "
+          "≈ outside, within the published file's tolerance; ✗ far; *holds* / *fails* / "
+          "*undecided*: a stated bound (> or <) against the whole interval; = / ≠: a count "
+          "against ours; *explained*: far here, reproduced under an alternative reading "
+          "named below; *trend*: a time from another machine, judged only by its trend.")
+
+MARKS = {"inside": "✓", "close": "≈", "far": "✗", "holds": "✓ holds", "fails": "✗ fails",
+         "undecided": "undecided", "exact": "= exact", "differs": "≠ differs",
+         "explained": "✗ explained", "trend_reproduced": "trend ✓",
+         "trend_differs": "trend ✗", "not_run": "", "unjudged": "", "": ""}
 
 
 def _mean_ci(row: pd.Series) -> str:
+    if row["verdict"] == "not_run":
+        return "not run in this reading" if row["reading"] else "not run"
     return style.runs_mean_ci(row["mean"], row["ci"], row["n"], row["digits"])
 
 
-def _prediction(row: pd.Series, top: float = np.inf) -> str:
-    """``[low, high] ✓``; an accuracy's interval is cut at what an accuracy can be (0 and
-    ``top``, 100 % or 1): two seeds' t = 12.7 would otherwise print [−105.64, 136.44] %."""
+def _prediction(row: pd.Series) -> str:
+    """``[low, high] ✓``: the single-run interval (clipped to the metric's range by
+    ``compare.agreement``) and the mark of the number's verdict."""
     if row["n"] < 2:
         return "–"
     d = row["digits"]
-    low, high = row["mean"] - row["pi"], row["mean"] + row["pi"]
-    if np.isfinite(top):
-        low, high = max(low, 0.0), min(high, top)
-    text = f"[{style.number(low, d)}, {style.number(high, d)}]"
-    if np.isfinite(row["published"]):
-        text += " ✓" if row["inside_pi"] else " ✗"
-    return text
+    text = f"[{style.number(row['pi_low'], d)}, {style.number(row['pi_high'], d)}]"
+    mark = MARKS[row["verdict"] if isinstance(row["verdict"], str) else ""]
+    return f"{text} {mark}" if mark else text
+
+
+def _published(row: pd.Series) -> str:
+    """The published cell: a bound with its side ("> 95.0"), anything else as printed."""
+    value = style.number(row["published"], row["digits"])
+    if row["kind"] == "bound" and np.isfinite(row["published"]):
+        return f"{'>' if row['direction'] == 'above' else '<'} {value}"
+    return value
+
+
+def _delta(row: pd.Series) -> str:
+    """Δ where a difference means something: not for a bound or a time from another machine."""
+    return "–" if row["kind"] in ("bound", "trend") else style.difference(row["delta"], row["digits"])
 
 
 def side_by_side(frame: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
     """The study's layout: context columns, then per compared column
-    published | mean ± CI | 95% PI (✓ when the published value is inside) | Δ."""
+    published | mean ± CI | 95% PI with the verdict's mark | Δ."""
     spec = table.compare
     keys = list(dict.fromkeys(frame["row"]))
     published = table.frame.assign(_row=table.frame[spec.key].astype(str)).set_index("_row")
@@ -54,12 +78,10 @@ def side_by_side(frame: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
     for name, column in spec.columns.items():
         part = frame[frame["column"] == name].set_index("row").reindex(keys)
         heading = column.label or style.label(name)
-        columns[(heading, "published")] = [style.number(v, column.digits) for v in part["published"]]
+        columns[(heading, "published")] = [_published(r) for _, r in part.iterrows()]
         columns[(heading, "mean ± CI")] = [_mean_ci(r) for _, r in part.iterrows()]
-        top = UNIT_SCALE[column.unit] if column.metric.endswith("accuracy") and \
-            column.versus is None else np.inf
-        columns[(heading, "95% PI")] = [_prediction(r, top) for _, r in part.iterrows()]
-        columns[(heading, "Δ")] = [style.difference(v, column.digits) for v in part["delta"]]
+        columns[(heading, "95% PI")] = [_prediction(r) for _, r in part.iterrows()]
+        columns[(heading, "Δ")] = [_delta(r) for _, r in part.iterrows()]
     out = pd.DataFrame(columns, index=pd.Index(keys, name=style.label(spec.key)))
     out.columns = pd.MultiIndex.from_tuples(out.columns)
     return out
@@ -79,13 +101,18 @@ PRINTED_COLUMNS = 14  # columns a landscape A4 page holds legibly at 7.5 pt
 PORTRAIT_COLUMNS = 8  # more than this, and a portrait page wraps every cell: print landscape
 
 
-def captioned(frame: pd.DataFrame, caption: str, name: str = "") -> HTML:
+def captioned(frame: pd.DataFrame, caption: str, name: str = "", anchor: str = "") -> HTML:
     """A table with its caption (HTML, already escaped) in one block that prints on one page
     (``.captioned``), never cutting a value short; a table wider than a portrait page goes
-    to ``wide``, whose printed parts each repeat the caption and are named after ``name``."""
+    to ``wide``, whose printed parts each repeat the caption and are named after ``name``.
+    ``anchor`` is the block's id, for links from the index (``scorecard.table_anchor``)."""
     if len(frame.columns) > PORTRAIT_COLUMNS:
-        return wide(frame, caption, name)
-    return HTML(f'<div class="captioned"><p>{caption}</p>{_html(frame)}</div>')
+        return wide(frame, caption, name, anchor)
+    return HTML(f'<div class="captioned"{_id(anchor)}><p>{caption}</p>{_html(frame)}</div>')
+
+
+def _id(anchor: str) -> str:
+    return f' id="{html.escape(anchor, quote=True)}"' if anchor else ""
 
 
 def _html(frame: pd.DataFrame) -> str:
@@ -94,7 +121,7 @@ def _html(frame: pd.DataFrame) -> str:
         return frame.to_html(na_rep="–", classes="dataframe")
 
 
-def wide(frame: pd.DataFrame, caption: str = "", name: str = "") -> HTML:
+def wide(frame: pd.DataFrame, caption: str = "", name: str = "", anchor: str = "") -> HTML:
     """Show a table too wide for a portrait page, under its ``caption`` (HTML, already
     escaped).  On screen it scrolls in its own box; the PDF prints it on a landscape page
     and, if it has more columns than one holds, as parts that each repeat the caption, the
@@ -103,13 +130,13 @@ def wide(frame: pd.DataFrame, caption: str = "", name: str = "") -> HTML:
     title = f"<p>{caption}</p>" if caption else ""
     parts = print_parts(frame)
     if len(parts) == 1:
-        return HTML(f'<div class="wide captioned">{title}{_html(frame)}</div>')
+        return HTML(f'<div class="wide captioned"{_id(anchor)}>{title}{_html(frame)}</div>')
     label = f"{name}: columns" if name else "Columns"
     printed = "".join(
         f'<div class="wide print-only captioned" style="display:none">{title}<p><small>{label}, '
         f'part {i} of {len(parts)}</small></p>{_html(part)}</div>'
         for i, part in enumerate(parts, 1))
-    return HTML(f'<div class="wide screen-only">{title}{_html(frame)}</div>' + printed)
+    return HTML(f'<div class="wide screen-only"{_id(anchor)}>{title}{_html(frame)}</div>' + printed)
 
 
 def print_parts(frame: pd.DataFrame, limit: int = PRINTED_COLUMNS) -> list[pd.DataFrame]:

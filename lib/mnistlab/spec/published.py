@@ -26,6 +26,17 @@ runs each published row is and which measured metric each published column is:
         - section: "The basic model and its loss of 35.08"   # a heading in the report
           rows: [1]                   # published keys (default: every row)
           columns: [loss]             # compared columns (default: every one)
+      reading:                        # when the same published rows appear under several readings
+        numbers: table2               # the tables sharing this name judge the same numbers
+        name: "raw test pixels"       # the reading, as the report names it
+        primary: false                # exactly one table of a name is primary: the study as written
+        why: "..."                    # the primary one says why it is
+
+A column's ``kind`` says how its published number is judged (``mnistlab.analysis.verdicts``):
+``value`` (default) by our single-run prediction interval; ``bound`` a stated bound ("above
+95%"), with ``direction`` ``above``/``below`` or the name of a table column holding it per row;
+``exact`` a deterministic quantity (a parameter count), by equality; ``trend`` a quantity
+measured on another machine (a wall time), only by its rank correlation with the key.
 
 Columns neither compared nor the key are shown as published context (layer sizes, say).
 With this, one generic function (``compare.agreement``) builds every comparison table.
@@ -56,10 +67,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+KINDS = ("value", "bound", "exact", "trend")
+DIRECTIONS = ("above", "below")
+
+
 class ColumnSpec(_Strict):
     """Which measured metric a published column is, and how to read it."""
 
     metric: str = Field(min_length=1, description="a measured result column, e.g. test_loss")
+    kind: Literal["value", "bound", "exact", "trend"] = Field(
+        "value", description="how the published number is judged: a value by our single-run "
+        "interval, a bound as a bound, an exact count by equality, a time by its trend")
+    direction: str | None = Field(None, description="for kind bound: above or below, or the "
+                                  "name of a table column holding above/below per row")
     unit: Literal["fraction", "percent"] = "fraction"
     digits: int = Field(4, ge=0, le=8)
     label: str | None = Field(None, description="column heading in the report")
@@ -75,6 +95,15 @@ class ColumnSpec(_Strict):
     def _relative_needs_versus(self) -> "ColumnSpec":
         if self.relative and self.versus is None:
             raise ValueError("relative: true needs versus (the reference row)")
+        return self
+
+    @model_validator(mode="after")
+    def _kind_complete(self) -> "ColumnSpec":
+        if (self.kind == "bound") != (self.direction is not None):
+            raise ValueError("kind: bound needs direction (above, below, or the column holding "
+                             "it per row); only a bound takes a direction")
+        if self.kind in ("exact", "trend") and (self.tolerance is not None or self.versus):
+            raise ValueError(f"kind: {self.kind} takes neither tolerance nor versus")
         return self
 
     @model_validator(mode="after")
@@ -116,6 +145,20 @@ class Explanation(_Strict):
                 and (self.columns is None or column in self.columns))
 
 
+class ReadingSpec(_Strict):
+    """One reading of a study's published rows: the same numbers beside other runs (raw
+    pixels, older defaults, another way to count).  The headline counts each number once, by
+    its primary reading (the study as written); the others are evidence that can explain a
+    number the primary reading puts far."""
+
+    numbers: str = Field(min_length=1, description="tables with the same name here judge the "
+                         "same published numbers (the same rows and values)")
+    name: str = Field(min_length=1, description="the reading, as the report names it")
+    primary: bool = False
+    why: str = Field("", description="why this reading follows the study as written (primary) "
+                     "or what it tests (the others)")
+
+
 class CompareSpec(_Strict):
     key: str
     match: Literal["name", "label"] = "name"
@@ -136,6 +179,7 @@ class TableSpec(_Strict):
     rows: list[list[Any]]
     compare: CompareSpec | None = None
     explanations: list[Explanation] = Field(default_factory=list)
+    reading: ReadingSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "TableSpec":
@@ -149,8 +193,35 @@ class TableSpec(_Strict):
             if unknown:
                 raise ValueError(f"compare names {unknown}, not columns of the table {self.columns}")
             self._compared_values_are_numbers()
+            self._directions_readable()
+            self._trends_have_numeric_keys()
         self._explanations_name_real_cells()
         return self
+
+    def _trends_have_numeric_keys(self) -> None:
+        """A trend is a rank correlation with the key: the key must be a number per row."""
+        if not any(c.kind == "trend" for c in self.compare.columns.values()):
+            return
+        key = self.columns.index(self.compare.key)
+        for row in self.rows:
+            if isinstance(row[key], bool) or not isinstance(row[key], (int, float)):
+                raise ValueError(f"a kind: trend column needs numeric keys; key "
+                                 f"{self.compare.key!r} has {row[key]!r}")
+
+    def _directions_readable(self) -> None:
+        """A bound's direction is above or below, given once or per row in a named column."""
+        for name, column in self.compare.columns.items():
+            if column.direction is None or column.direction in DIRECTIONS:
+                continue
+            if column.direction not in self.columns:
+                raise ValueError(f"column {name!r}: direction {column.direction!r} is neither "
+                                 f"{' nor '.join(DIRECTIONS)} nor a column of the table "
+                                 f"{self.columns}")
+            index, key = self.columns.index(column.direction), self.columns.index(self.compare.key)
+            for row in self.rows:
+                if row[self.columns.index(name)] is not None and row[index] not in DIRECTIONS:
+                    raise ValueError(f"row {row[key]!r}, column {column.direction!r}: "
+                                     f"direction {row[index]!r}; allowed: {', '.join(DIRECTIONS)}")
 
     def _compared_values_are_numbers(self) -> None:
         """A compared cell is a number, or null where the study gives none: text such as
@@ -184,6 +255,39 @@ class TableSpec(_Strict):
 class PublishedFile(_Strict):
     study: str = Field(pattern=r"^\d{3}$")
     tables: dict[str, TableSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _readings_share_numbers(self) -> "PublishedFile":
+        """The tables of one ``reading.numbers`` are one primary reading and its alternatives
+        of the same published numbers: a different value would be counted twice."""
+        groups: dict[str, list[str]] = {}
+        for name, table in self.tables.items():
+            if table.reading is not None:
+                groups.setdefault(table.reading.numbers, []).append(name)
+        for numbers, names in groups.items():
+            primary = [n for n in names if self.tables[n].reading.primary]
+            if len(primary) != 1:
+                raise ValueError(f"readings of {numbers!r} ({', '.join(names)}): exactly one "
+                                 f"needs primary: true, found {len(primary)}")
+            reference = _published_cells(self.tables[primary[0]])
+            for name in names:
+                cells = _published_cells(self.tables[name])
+                changed = sorted(k for k in cells.keys() & reference.keys()
+                                 if cells[k] != reference[k])
+                if changed:
+                    raise ValueError(f"table {name!r}: readings of {numbers!r} share the "
+                                     f"published numbers of {primary[0]!r}, but (row, column) "
+                                     f"{changed[0]} differs")
+        return self
+
+
+def _published_cells(table: TableSpec) -> dict[tuple[str, str], Any]:
+    """(row key, compared column) → published value."""
+    if table.compare is None:
+        return {}
+    key = table.columns.index(table.compare.key)
+    return {(str(row[key]), column): row[table.columns.index(column)]
+            for row in table.rows for column in table.compare.columns}
 
 
 def join_problems(table: "PublishedTable", runs: list[dict[str, Any]], metrics: set[str],
@@ -229,6 +333,17 @@ class PublishedTable:
     notes: str = ""
     compare: CompareSpec | None = None
     explanations: tuple[Explanation, ...] = ()
+    reading: ReadingSpec | None = None
+
+    @property
+    def numbers(self) -> str:
+        """The name of the published numbers this table judges (shared by its readings)."""
+        return self.reading.numbers if self.reading else self.name
+
+    @property
+    def primary(self) -> bool:
+        """Whether the headline counts this table's numbers (one reading of each number does)."""
+        return self.reading is None or self.reading.primary
 
     @property
     def title(self) -> str:
@@ -257,5 +372,6 @@ def load_published(path: str | Path) -> dict[str, PublishedTable]:
                                      + "\n".join(problems))) from None
     return {name: PublishedTable(name, table.caption,
                                  pd.DataFrame(table.rows, columns=table.columns),
-                                 table.notes, table.compare, tuple(table.explanations))
+                                 table.notes, table.compare, tuple(table.explanations),
+                                 table.reading)
             for name, table in spec.tables.items()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mnistlab.analysis.stats import ALPHA
 from mnistlab.studies import Analyses, require
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ ANALYSES = Analyses("002")
 
 SHALLOW, DEEP, SIGMOID, TANH_TWIN, AS_WRITTEN = "model1", "model2", "model3", "model3_tanh", "model1_300"
 MNIST_1, MNIST_2, MNIST_3, DYNAMICS = "model1", "model2", "model3", "gd_relu"
-ALPHA = 0.05
 FLAT = 1e-6  # |λ| ≤ FLAT · max|λ|: flat to the precision of a float32 Hessian
 CURVED = 1e-4  # |λ| > CURVED · max|λ|: clearly curved (the Newton steps' cutoff)
 CHECKPOINTS = (1000, 5000)  # iterations at which the fit's loss is read off

@@ -72,7 +72,9 @@ STATEMENTS = (
 def judge(values: Any, low: float, high: float) -> dict[str, Any]:
     """How well runs with these accuracies (%) satisfy ``low ≤ x < high``: the mean and both
     95% intervals, how many runs satisfy it, the chance that one more run would (Student-t
-    predictive distribution), and a verdict chosen by the interval of the mean."""
+    predictive distribution), and a verdict by our single-run interval, clipped to 0-100 %,
+    as every published number is judged (``analysis.verdicts``): *holds* when all of it lies
+    in the range, *fails* when none of it does, *undecided* otherwise."""
     import numpy as np
     from scipy import stats as st
 
@@ -87,13 +89,31 @@ def judge(values: Any, low: float, high: float) -> dict[str, Any]:
                        - st.t.cdf((low - s.mean) / scale, s.n - 1))
     else:
         chance = float(low <= s.mean < high)
-    if not low <= s.mean < high:
-        verdict = "not reproduced"
-    elif s.n > 1 and low <= s.mean - s.ci and s.mean + s.ci < high:
-        verdict = "reproduced"
+    first, last = max(s.mean - s.pi, 0.0), min(s.mean + s.pi, 100.0)
+    if s.n < 2:
+        verdict = "not judged"
+    elif low <= first and last < high:
+        verdict = "holds"
+    elif last < low or first >= high:
+        verdict = "fails"
     else:
-        verdict = "reproduced on average only (the CI of the mean crosses a bound)"
+        verdict = "undecided"
     return {"spread": s, "inside": inside, "chance": chance, "verdict": verdict}
+
+
+def _below(paired: Any) -> tuple[str, str]:
+    """"and less than those of 3.1": our difference to 3.1's network (mean ± CI, paired by
+    seed) and its verdict for two single runs of the study, which share no seed (the
+    independent-difference interval)."""
+    from mnistlab.analysis.stats import independent_difference, spread
+
+    diff = spread(paired["this"] - paired["other"])
+    single = independent_difference(paired["this"], paired["other"])
+    if single.n < 2:
+        return f"{diff.mean:+.1f}", "not judged"
+    verdict = ("holds" if single.mean + single.pi < 0 else
+               "fails" if single.mean - single.pi >= 0 else "undecided")
+    return f"{diff.mean:+.1f} ± {diff.ci:.1f}", verdict
 
 
 def _accuracy_by_section(study: "Study", results: "pd.DataFrame", table: str) -> "pd.DataFrame":
@@ -107,12 +127,15 @@ def _accuracy_by_section(study: "Study", results: "pd.DataFrame", table: str) ->
 @ANALYSES.add("003.claims")
 def claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Each statement of the text and abstract, judged under each reading of the code: the
-    bound it names (the qualitative result), and the sentence as we read it in full."""
+    bound it names (the qualitative result, the verdict of the same cell of the published
+    table above), and the sentence as we read it in full."""
     import pandas as pd
 
-    from mnistlab.analysis.stats import spread
+    from mnistlab.analysis.compare import agreement_of
+    from mnistlab.analysis.verdicts import VERDICTS
 
     require(study, results, rows=())
+    verdicts = agreement_of(results, study.published).set_index(["table", "row", "column"])
     rows, bounds, full = [], {}, {}
     for table, spec in study.published.items():
         if spec.compare is None:
@@ -123,29 +146,28 @@ def claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
             if statement.section not in accuracy.index:
                 continue
             values = accuracy.loc[statement.section].dropna()
-            bound = judge(values, statement.bound_low, statement.bound_high)
             result = judge(values, statement.low, statement.high)
             verdict, below, chance = result["verdict"], "–", result["chance"]
             if statement.below_section and statement.below_section in accuracy.index:
-                paired = (accuracy.loc[statement.section]
-                          - accuracy.loc[statement.below_section]).dropna()
-                diff = spread(paired)
-                below = f"{diff.mean:+.1f} ± {diff.ci:.1f}"
+                paired = pd.DataFrame({"this": accuracy.loc[statement.section],
+                                       "other": accuracy.loc[statement.below_section]}).dropna()
+                below, below_verdict = _below(paired)
                 # One run satisfies the sentence in full only if it is in range AND below 3.1.
-                chance *= judge(paired, -math.inf, 0)["chance"]
-                if diff.mean >= 0:
-                    verdict = "not reproduced"
-                elif verdict == "reproduced" and not (diff.n > 1 and diff.mean + diff.ci < 0):
-                    verdict = "not shown (the paired difference's CI includes 0)"
+                chance *= judge(paired["this"] - paired["other"], -math.inf, 0)["chance"]
+                verdict = _both(verdict, below_verdict)
             elif statement.below_section:  # a variant without that section's network
                 verdict = f"not judged (no runs of {statement.below_section})"
+            key = (table, statement.section, statement.column)
+            bound = VERDICTS[verdicts.loc[key, "verdict"]].label if key in verdicts.index \
+                else "not judged"
             s = result["spread"]
-            bounds.setdefault(reading, []).append((statement, bound["verdict"]))
+            bounds.setdefault(reading, []).append((statement, bound))
             full.setdefault(reading, []).append((statement, verdict))
             rows.append({"reading": reading, "statement": statement.says,
                          "mean ± CI (%)": f"{s.mean:.1f} ± {s.ci:.1f}",
-                         "95% PI (%)": f"[{s.mean - s.pi:.1f}, {s.mean + s.pi:.1f}]",
-                         "minus 3.1": below, "bound alone": bound["verdict"],
+                         "95% PI (%)": f"[{max(s.mean - s.pi, 0):.1f}, "
+                                       f"{min(s.mean + s.pi, 100):.1f}]",
+                         "minus 3.1": below, "bound alone": bound,
                          "in full": verdict, "P(one run)": f"{chance:.2f}"})
     table = pd.DataFrame(rows).set_index(["reading", "statement"])
     readings = pd.DataFrame({"section": [s.section for s in STATEMENTS],
@@ -154,15 +176,15 @@ def claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
                              "read in full as": [s.reading for s in STATEMENTS]}).set_index("section")
     summary = []
     for reading in bounds:
-        kept = [s.says for s, v in bounds[reading] if v == "reproduced"]
-        exact = [s.says for s, v in full[reading] if v == "reproduced"]
+        kept = [s.says for s, v in bounds[reading] if v == "holds"]
+        exact = [s.says for s, v in full[reading] if v == "holds"]
         summary.append(f"- *{reading}*: the bound of {len(kept)} of {len(bounds[reading])} "
-                       f"statements reproduced, {len(exact)} of {len(full[reading])} in full"
+                       f"statements holds, {len(exact)} of {len(full[reading])} hold in full"
                        + (f" ({'; '.join(exact)})" if exact else "") + ".")
     sections = {s.section for s in STATEMENTS if s.column == "accuracy_text"}
     complete = [r for r in bounds  # a variant may run only some sections' networks
                 if {s.section for s, _ in bounds[r] if s.column == "accuracy_text"} == sections]
-    qualitative = [r for r in complete if all(v == "reproduced" for s, v in bounds[r]
+    qualitative = [r for r in complete if all(v == "holds" for s, v in bounds[r]
                                               if s.column == "accuracy_text")]
     summary.append("- The text's qualitative result (both SGD networks below 50%, Adam above "
                    "95%) is " + ("reproduced by " + (" and ".join(f"*{r}*" for r in qualitative)
@@ -172,16 +194,29 @@ def claims(study: "Study", results: "pd.DataFrame") -> list[Any]:
     return [
         "### Which reading reproduces the text",
         "The study states bounds, not numbers, so each statement is judged as a statement, twice: "
-        "by the bound it names alone (the qualitative result), and in full as we read it, with "
-        f"\"slightly less than\" and \"a little bit above\" read as within {SLIGHTLY:g} points of "
-        "the bound. *Reproduced*: the 95% CI of our mean lies inside the range; *P(one run)*: the "
-        "chance that a single run (the study's) would satisfy the full reading, every clause of "
-        "it, from the Student-t prediction for one more run. *minus 3.1*: the paired difference to section "
-        "3.1's network (mean ± CI), for the statement that compares them.",
+        "by the bound it names alone (the qualitative result, as in the tables above), and in "
+        "full as we read it, with \"slightly less than\" and \"a little bit above\" read as "
+        f"within {SLIGHTLY:g} points of the bound. Both are judged by our 95% prediction "
+        "interval for a single run (the study's is one run): *holds* when all of it satisfies "
+        "the statement, *fails* when none of it does, *undecided* when it straddles a bound. "
+        "*P(one run)*: the chance that a single run would satisfy the full reading, every clause "
+        "of it, from the Student-t prediction for one more run. *minus 3.1*: our difference to "
+        "section 3.1's network (mean ± CI, paired by seed), for the statement that compares "
+        "them; the study's two networks are two independent runs, so that clause is judged by "
+        "the interval of a difference of two independent runs.",
         readings,
         table,
         "\n".join(summary),
     ]
+
+
+def _both(sentence: str, clause: str) -> str:
+    """A sentence with two clauses holds when both hold and fails when either fails."""
+    if "fails" in (sentence, clause):
+        return "fails"
+    if sentence == clause == "holds":
+        return "holds"
+    return "not judged" if "not judged" in (sentence, clause) else "undecided"
 
 
 # Section 3.1's network: (initial weights, softmax count) -> run name.

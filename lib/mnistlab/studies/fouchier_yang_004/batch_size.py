@@ -173,8 +173,8 @@ def _largest_ends_near(study: "Study", results: "pd.DataFrame") -> dict[str, str
     return {
         "claim": claim,
         "evidence": f"Validation accuracy after the last epoch {row['mean']:.2f}% ± "
-                    f"{row['ci']:.2f} (95% PI for one run [{row['mean'] - row['pi']:.2f}, "
-                    f"{row['mean'] + row['pi']:.2f}]); the study's ≈{row['published']:g}% is "
+                    f"{row['ci']:.2f} (95% PI for one run [{row['pi_low']:.2f}, "
+                    f"{row['pi_high']:.2f}]); the study's ≈{row['published']:g}% is "
                     + ("inside that interval" if row["inside_pi"] else
                        f"outside it, {abs(row['delta']):.2f} points {side} our mean")
                     + f", {'within' if near else 'more than'} ±{AROUND:g} point of it.",

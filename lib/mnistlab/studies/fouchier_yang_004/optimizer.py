@@ -33,11 +33,14 @@ def _readings(study: "Study") -> list[str]:
 
 
 def _cell(row: "pd.Series") -> str:
-    """``96.95 ± 0.10 ✓``: mean ± CI, and whether the published value is inside the PI."""
+    """``96.95 ± 0.10 ✓``: mean ± CI, and the mark of the number's verdict, as the
+    published table above shows it."""
+    from mnistlab.present.tables import MARKS
+
     if row["n"] == 0:
         return "–"
     digits = int(row["digits"])
-    mark = "✓" if row["inside_pi"] == 1 else "✗"
+    mark = MARKS[row["verdict"]]
     ci = f" ± {row['ci']:.{digits}f}" if row["n"] > 1 else ""
     return f"{row['mean']:.{digits}f}{ci} {mark}"
 
