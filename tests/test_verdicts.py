@@ -198,3 +198,18 @@ def test_readings_of_one_number_need_one_primary_and_the_same_values(tmp_path):
     path.write_text(yaml.safe_dump({"study": "123", "tables": {"a": bad}}))
     with pytest.raises(PublishedError, match="kind: bound needs direction"):
         load_published(path)
+
+
+def test_only_a_contradicted_number_is_explained():
+    """An undecided bound is not contradicted: another reading's "holds" leaves it undecided."""
+    from mnistlab.analysis.compare import AGREEMENT_COLUMNS, explain
+
+    base = {c: "" for c in AGREEMENT_COLUMNS} | {"numbers": "s", "row": "3.1", "column": "text"}
+    frame = pd.DataFrame([base | {"table": "a", "primary": True, "verdict": "undecided"},
+                          base | {"table": "b", "primary": False, "verdict": "holds",
+                                  "reading": "other"},
+                          base | {"table": "a", "primary": True, "verdict": "fails",
+                                  "row": "3.3"},
+                          base | {"table": "b", "primary": False, "verdict": "holds",
+                                  "row": "3.3", "reading": "other"}])
+    assert list(explain(frame)["verdict"]) == ["undecided", "holds", "explained", "holds"]

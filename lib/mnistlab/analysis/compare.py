@@ -24,6 +24,7 @@ from mnistlab.spec.tasks import task
 
 AGREEMENT_COLUMNS = ["table", "row", "column", "metric", "reference", "kind", "direction", "basis",
                      "published", "n", "seeds", "mean", "sd", "ci", "pi", "pi_low", "pi_high",
+                     "ci_low", "ci_high",
                      "delta", "inside_ci", "inside_pi", "tolerance", "verdict", "why",
                      "numbers", "reading", "primary", "explained_by", "explained_table",
                      "digits"]
@@ -155,6 +156,8 @@ def agreement(results: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
                          "basis": BASIS[basis], "published": value,
                          "n": s.n, "seeds": len(values), "mean": s.mean, "sd": s.sd,
                          "ci": s.ci, "pi": s.pi, "pi_low": low, "pi_high": high,
+                         "ci_low": max(s.mean - s.ci, lowest),
+                         "ci_high": min(s.mean + s.ci, highest),
                          "delta": s.mean - value,
                          "inside_ci": s.inside_ci(value) if np.isfinite(value) else np.nan,
                          "inside_pi": bool(low <= value <= high) if np.isfinite(value) and

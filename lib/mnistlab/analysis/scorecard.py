@@ -118,7 +118,7 @@ def frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
     for entry in entries:
         report = f"{entry_base(entry)}.html"
         for record in entry.get("scorecard", []):
-            mean, ci = _float(record["mean"]), _float(record["ci"])
+            mean = _float(record["mean"])
             explanation, anchor = record.get("explanation"), record.get("anchor")
             table = entry.get("tables", {}).get(record["table"], {})
             rows.append({
@@ -134,7 +134,7 @@ def frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
                 "published": _float(record["published"]), "n": int(record["n"]),
                 "mean": mean, "sd": _float(record["sd"]),
                 "pi_low": _float(record["pi_low"]), "pi_high": _float(record["pi_high"]),
-                "ci_low": mean - ci, "ci_high": mean + ci,
+                "ci_low": _float(record["ci_low"]), "ci_high": _float(record["ci_high"]),
                 "delta": _float(record["delta"]), "tolerance": _float(record["tolerance"]),
                 "tolerance_stated": record.get("tolerance_stated"),
                 "verdict": record["verdict"], "why": record["why"],

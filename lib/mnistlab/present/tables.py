@@ -27,12 +27,12 @@ LEGEND = ("*published*: the study's single run. *mean ± CI*: our mean over seed
           "difference of two **independent** runs. Δ = our mean − published. Marks: ✓ inside; "
           "≈ outside, within the published file's tolerance; ✗ far; *holds* / *fails* / "
           "*undecided*: a stated bound (> or <) against the whole interval; = / ≠: a count "
-          "against ours; *explained*: far here, reproduced under an alternative reading "
-          "named below; *trend*: a time from another machine, judged only by its trend.")
+          "against ours; *explained*: not reproduced here, but under an alternative reading "
+          "(the scorecard names it); *trend*: a time from another machine, judged only by its trend.")
 
 MARKS = {"inside": "✓", "close": "≈", "far": "✗", "holds": "✓ holds", "fails": "✗ fails",
          "undecided": "undecided", "exact": "= exact", "differs": "≠ differs",
-         "explained": "✗ explained", "trend_reproduced": "trend ✓",
+         "explained": "explained", "trend_reproduced": "trend ✓",
          "trend_differs": "trend ✗", "not_run": "", "unjudged": "", "": ""}
 
 

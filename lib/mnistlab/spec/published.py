@@ -352,11 +352,13 @@ class PublishedTable:
 
     @property
     def context_columns(self) -> list[str]:
-        """Published columns shown as they are: neither the key nor compared."""
+        """Published columns shown as they are: neither the key, nor compared, nor the side
+        of a bound (shown as > or < beside its number)."""
         if self.compare is None:
             return []
+        sides = {c.direction for c in self.compare.columns.values()}
         return [c for c in self.frame.columns
-                if c != self.compare.key and c not in self.compare.columns]
+                if c != self.compare.key and c not in self.compare.columns and c not in sides]
 
 
 def load_published(path: str | Path) -> dict[str, PublishedTable]:
