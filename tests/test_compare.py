@@ -170,7 +170,7 @@ def test_a_difference_is_shown_at_the_published_precision(value, digits, shown):
 @pytest.mark.parametrize("mean, half, digits, shown", [
     (0.1234, 0.0038, 2, "0.12 ± 0.004"), (0.9731, 0.0012, 4, "0.9731 ± 0.0012"),
     (97.39, 0.21, 2, "97.39 ± 0.21"), (0.5, 0.0, 2, "0.50 ± 0.00"), (0.5, float("nan"), 2, "0.50"),
-    (0.5, 1e-9, 2, "0.50 ± 0.00000"),
+    (0.5, 1e-9, 2, "0.50 ± 0.00"), (0.5, 4e-5, 2, "0.50 ± 0.00004"),
 ])
 def test_a_narrow_interval_keeps_one_significant_figure(mean, half, digits, shown):
     from mnistlab.present import style

@@ -107,10 +107,12 @@ def runs_mean_ci(mean: float, half: float, runs: int, digits: int = 4) -> str:
 
 def _half_width_digits(half: float, digits: int) -> int:
     """Enough decimals for one significant figure of a half-width narrower than the
-    published precision (0.12 ± 0.004, not ± 3.80e-03), at most three more."""
+    published precision (0.12 ± 0.004, not ± 3.80e-03), at most three more; one narrower
+    still is zero at the published precision (0.50 ± 0.00, as an interval of exactly 0)."""
     if not 0 < abs(half) < 0.5 * 10 ** -digits:
         return digits
-    return min(digits + 3, -math.floor(math.log10(abs(half) * 1.05)))
+    needed = -math.floor(math.log10(abs(half) * 1.05))
+    return needed if needed <= digits + 3 else digits
 
 
 def summary_table(summary: pd.DataFrame, by: str | list[str], metrics: dict[str, int]) -> pd.DataFrame:
