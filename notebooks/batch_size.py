@@ -118,13 +118,16 @@ checks.epochs_for_updates(epochs_for_updates, results, rows)
 # ## 4. The learning curves, one pair of panels per batch size
 # Accuracy and loss by epoch on the training images (running mean over each epoch, as Keras
 # logs it) and on the validation split (after each epoch). Lines are the mean over seeds; the
-# band spans the lowest to the highest seed. Each panel has its own vertical scale.
+# band spans the lowest to the highest seed. Each panel has its own vertical scale. A red dashed
+# line is a number the study published, on the panel it describes.
 
 # %%
 study.narrative("figure")
 
 # %%
-grid = plots.curve_grid(results, by="batch_size", title="Accuracy and loss by epoch, per batch size")
+marks = plots.published_marks(results, study.published.values(), by="batch_size")
+grid = plots.curve_grid(results, by="batch_size", marks=marks,
+                        title="Accuracy and loss by epoch, per batch size")
 
 # %% [markdown]
 # ## 5. Every batch size in one table

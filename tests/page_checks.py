@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -114,19 +115,57 @@ def _classes(box) -> set[str]:
     return set((element.get("class") or "").split()) if element is not None else set()
 
 
+HEADINGS = ("h1", "h2", "h3", "h4")
+
+
+def _kind(box) -> str | None:
+    """``heading``, ``figure`` (an image or a table) or ``text`` for the boxes a page is
+    read by; an image lies in a line box of its own, which makes that line a figure."""
+    from weasyprint.formatting_structure.boxes import BlockBox, LineBox, TableBox
+
+    tag = getattr(box, "element_tag", None)
+    if isinstance(box, BlockBox) and tag in HEADINGS:
+        return "heading"
+    if isinstance(box, TableBox) and tag == "table":  # not a div JupyterLab lays out as one
+        return "figure"
+    if isinstance(box, LineBox):
+        images = any(getattr(b, "element_tag", None) == "img" for b in box.descendants())
+        return "figure" if images else "text"
+    return None
+
+
+def _lone_headings(pages: list[list[tuple[str, object]]]) -> list[tuple[str, str]]:
+    """A heading followed on its page by text alone while the next page opens with a
+    figure or table: the heading and its words ended one page, what they introduce began
+    the next."""
+    found = []
+    for number, (page, following) in enumerate(pairwise(pages), 1):
+        kinds = [kind for kind, _ in page]
+        if "heading" not in kinds or not following or following[0][0] != "figure":
+            continue
+        last = len(kinds) - 1 - kinds[::-1].index("heading")
+        if "figure" not in kinds[last:]:
+            heading = " ".join(page[last][1].element.itertext()).split()
+            found.append(("heading apart from its figure or table",
+                          f"p{number}: {' '.join(heading[:8])}"))
+    return found
+
+
 def print_findings(document) -> list[tuple[str, str]]:
     """Every printing fault of a laid-out report (``report.print_document``): a text line
     running past the page's content box (a clipped glyph), a page less than a quarter full
-    that is not the last, and a caption or heading printed on another page than the table
-    or figure it belongs to (everything in a ``.captioned`` block stays on one page)."""
+    that is not the last, a caption or heading printed on another page than the table
+    or figure it belongs to (everything in a ``.captioned`` block stays on one page), and a
+    section heading at the foot of a page whose figure or table opens the next."""
     from weasyprint.formatting_structure.boxes import LineBox, MarginBox, TextBox
 
-    found, pages_of = [], {}
+    found, pages_of, read = [], {}, []
     for number, sheet in enumerate(document.pages, 1):
         left, top, right, bottom = _content_box(sheet)
         lowest = top
         body = [box for child in sheet._page_box.children if not isinstance(child, MarginBox)
                 for box in child.descendants()]  # the page number is in a margin box
+        read.append([(kind, box) for box in body if (kind := _kind(box))])
         for box in body:
             if isinstance(box, LineBox):
                 text = "".join(t.text for t in box.descendants() if isinstance(t, TextBox))
@@ -146,7 +185,7 @@ def print_findings(document) -> list[tuple[str, str]]:
             caption = " ".join(element.itertext()).split()[:8]
             found.append(("caption apart from its table or figure",
                           f"pp{sorted(pages)}: {' '.join(caption)}"))
-    return found
+    return found + _lone_headings(read)
 
 
 if __name__ == "__main__" and "--print" in sys.argv:

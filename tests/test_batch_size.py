@@ -121,6 +121,26 @@ def test_grid_has_an_accuracy_and_a_loss_panel_per_batch_size():
     matplotlib.pyplot.close(figure)
 
 
+def test_the_published_accuracy_is_drawn_on_the_panel_it_describes():
+    """Study 004's "around 95%" (its published file, not the plotting code) is a labelled line
+    on the accuracy panel of batch 36000 and nowhere else."""
+    from matplotlib.colors import to_hex
+
+    results = _results()
+    published = load_published(REPO / "params/published/004_fouchier_yang_batch_size.yaml")
+    marks = plots.published_marks(results, published.values(), by="batch_size")
+    figure = plots.curve_grid(results, by="batch_size", marks=marks)
+    lines = {(ax.get_title(), ax.get_ylabel()): [line.get_ydata()[0] for line in ax.get_lines()
+                                                 if to_hex(line.get_color()) == plots.PUBLISHED]
+             for ax in figure.axes if ax.axison}
+    assert lines.pop(("batch size 36000", "accuracy (%)")) == [95.0]
+    assert not any(lines.values()), "no other panel has a published line"
+    legend = [text.get_text() for ax in figure.axes if ax.get_legend()
+              for text in ax.get_legend().get_texts()]
+    assert "published validation accuracy: 95%" in legend
+    matplotlib.pyplot.close(figure)
+
+
 def _verdicts(results: pd.DataFrame) -> list[str]:
     published = load_published(REPO / "params/published/004_fouchier_yang_batch_size.yaml")
     return claims(SimpleNamespace(published=published), results)["verdict"].tolist()

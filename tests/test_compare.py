@@ -133,8 +133,8 @@ def test_a_trend_sentence_is_worded_by_its_test(ys, word):
 
 
 @pytest.mark.parametrize("value, digits, signed, shown", [
-    (0.97312, 4, False, "0.9731"), (113.1314, 1, False, "113.1"), (55251190.9, 3, False, "5.53e+07"),
-    (0.0, 4, False, "0.0000"), (1e-9, 4, False, "1.00e-09"), (-0.0123, 3, True, "-0.012"),
+    (0.97312, 4, False, "0.9731"), (113.1314, 1, False, "113.1"), (55251190.9, 3, False, "5.53×10⁷"),
+    (0.0, 4, False, "0.0000"), (1e-9, 4, False, "1.00×10⁻⁹"), (-0.0123, 3, True, "-0.012"),
     (0.004, 3, True, "+0.004"), (12345, 0, False, "12,345"), (1234.5, 1, False, "1,234.5"),
     (True, 4, False, "✓"), (False, 4, False, "✗"), (float("nan"), 4, False, "–"), (None, 2, False, "–"),
 ])
@@ -157,12 +157,35 @@ def test_a_difference_is_shown_at_the_published_precision(value, digits, shown):
 @pytest.mark.parametrize("mean, half, digits, shown", [
     (0.1234, 0.0038, 2, "0.12 ± 0.004"), (0.9731, 0.0012, 4, "0.9731 ± 0.0012"),
     (97.39, 0.21, 2, "97.39 ± 0.21"), (0.5, 0.0, 2, "0.50 ± 0.00"), (0.5, float("nan"), 2, "0.50"),
-    (0.5, 1e-9, 2, "0.50 ± 1.00e-09"),
+    (0.5, 1e-9, 2, "0.50 ± 0.00"), (0.5, 4e-5, 2, "0.50 ± 0.00004"),
 ])
 def test_a_narrow_interval_keeps_one_significant_figure(mean, half, digits, shown):
     from mnistlab.present import style
 
     assert style.mean_ci(mean, half, digits) == shown
+
+
+@pytest.mark.parametrize("mean, half, scale, shown", [
+    (5.96e-08, 8e-09, 1, "(5.96 ± 0.80)×10⁻⁸"), (5.96e-08, 8e-07, 1, "(0.60 ± 8.00)×10⁻⁷"),
+    (-5.96e-10, 8e-11, 100, "(-5.96 ± 0.80)×10⁻⁸"), (0.0, 1e-09, 1, "(0.00 ± 1.00)×10⁻⁹"),
+    (1.2e6, 3000.0, 1, "(1.200 ± 0.003)×10⁶"), (9.999e-8, 1e-9, 1, "(1.00 ± 0.01)×10⁻⁷"),
+])
+def test_a_tiny_or_huge_mean_and_its_interval_share_one_power_of_ten(mean, half, scale, shown):
+    from mnistlab.present import style
+
+    assert style.mean_ci(mean, half, 4, scale) == shown
+
+
+@pytest.mark.parametrize("mean", [0.0, 3.2e-9, 5.96e-8, 0.004, 0.97, 113.1, 2.5e7])
+@pytest.mark.parametrize("half", [1e-10, 8e-7, 0.0012, 2.0, 3e6])
+def test_mean_and_half_width_are_never_written_in_two_notations(mean, half):
+    """Either both in decimals, or both inside one bracket before one power of ten."""
+    from mnistlab.present import style
+
+    shown = style.runs_mean_ci(mean, half, 3, 4)
+    assert "e" not in shown, shown
+    if "×10" in shown:
+        assert shown.startswith("(") and shown.count("×10") == 1 and ")×10" in shown, shown
 
 
 def test_a_summary_reads_as_labels_and_intervals():

@@ -79,3 +79,21 @@ def test_a_model_keeps_its_colour_in_every_figure_of_a_report():
     from matplotlib.colors import to_hex
 
     assert plots.PUBLISHED not in [to_hex(c) for c in second.values()], "red is the published value's"
+
+
+def test_the_print_check_finds_a_heading_apart_from_its_figure():
+    """An analysis's heading and sentence (Markdown outputs, each kept whole by JupyterLab's
+    print style) ended a page while the figure they introduce began the next."""
+    jupyterlab = "<style>@media print { .jp-OutputArea-child { break-inside: avoid-page; } }</style>"
+    image = ('<img style="width: 150mm; height: 100mm" src="data:image/png;base64,iVBORw0KGgo'
+             'AAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==">')
+
+    def output(kind: str, inner: str) -> str:
+        return f'<div class="jp-OutputArea-child"><div class="{kind}">{inner}</div></div>'
+
+    body = ('<div style="height: 200mm"></div>' + output("jp-RenderedMarkdown", "<h3>Figures 7–10</h3>")
+            + output("jp-RenderedMarkdown", "<p>Loss and accuracy by epoch.</p>")
+            + output("jp-RenderedImage", image))
+    kind = "heading apart from its figure or table"
+    assert kind in [k for k, _ in _printed(body, jupyterlab)]
+    assert kind not in [k for k, _ in _printed(body, jupyterlab + PRINT_CSS)]

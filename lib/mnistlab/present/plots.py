@@ -136,6 +136,7 @@ def _offsets(count: int, spread: float = 0.3) -> list[float]:
 
 
 TRAINING, VALIDATION = "#1f77b4", "#ff7f0e"
+MARK_COLUMNS = ["panel", "metric", "value", "label"]  # published_marks, one line each
 
 
 def _stacked(histories: pd.Series, key: str) -> np.ndarray:
@@ -161,13 +162,17 @@ def _mean_and_band(ax: plt.Axes, curves: np.ndarray, colour: str, label: str) ->
 
 
 def curve_grid(results: pd.DataFrame, by: str, metrics: tuple[str, ...] = ("accuracy", "loss"),
-               per_row: int = 2, title: str | None = None) -> plt.Figure:
+               per_row: int = 2, title: str | None = None,
+               marks: pd.DataFrame | None = None) -> plt.Figure:
     """A study's grid of learning curves (e.g. one accuracy and one loss panel per batch
     size): per value of ``by``, in the params' order, one panel per metric showing training
     and validation (``val_<metric>``) by epoch, the mean over seeds with a band from the
     lowest to the highest seed.  ``per_row`` values share a row of panels, so seven batch
-    sizes still fit a printed page."""
+    sizes still fit a printed page.  ``marks`` (``published_marks``) are drawn as labelled
+    dashed lines on the panel they describe, so a reader sees where the curve meets the
+    study's number."""
     use_theme()
+    marks = marks if marks is not None else pd.DataFrame(columns=MARK_COLUMNS)
     values = list(dict.fromkeys(results[by]))
     rows = -(-len(values) // per_row)
     width = per_row * len(metrics)
@@ -180,6 +185,9 @@ def curve_grid(results: pd.DataFrame, by: str, metrics: tuple[str, ...] = ("accu
             _mean_and_band(ax, scale * _stacked(runs["history"], metric), TRAINING, "training")
             _mean_and_band(ax, scale * _stacked(runs["history"], f"val_{metric}"), VALIDATION,
                            "validation")
+            for _, mark in marks[(marks["panel"] == value) & (marks["metric"] == metric)].iterrows():
+                ax.axhline(scale * mark["value"], color=PUBLISHED, ls="--", lw=1.2,
+                           label=mark["label"])
             ax.set_title(f"{style.label(by)} {value}", fontsize="small")
             ax.set_ylabel(style.label(metric) + unit, fontsize="small")
             ax.tick_params(labelsize="x-small")
@@ -192,6 +200,11 @@ def curve_grid(results: pd.DataFrame, by: str, metrics: tuple[str, ...] = ("accu
     handles, labels = flat[0][0].get_legend_handles_labels()
     labels = [f"{label}: mean over seeds" for label in labels] + ["band: lowest to highest seed"]
     handles = handles + [plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.25)]
+    for ax in axes.flat:  # a published line is on its own panel only, the legend names it
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label in set(marks["label"]) and label not in labels:
+                handles.append(handle)
+                labels.append(label)
     if spare:  # the legend takes an empty panel rather than room of its own
         spare[0].legend(handles, labels, loc="center", fontsize="small", frameon=False)
     else:
@@ -200,6 +213,44 @@ def curve_grid(results: pd.DataFrame, by: str, metrics: tuple[str, ...] = ("accu
         fig.suptitle(title)
     fig.tight_layout(rect=(0, 0 if spare else 0.04, 1, 1))
     return fig
+
+
+def published_marks(results: pd.DataFrame, tables, by: str) -> pd.DataFrame:
+    """The published end values a ``curve_grid`` draws: for each compared column of each
+    published table (``PublishedTable``) that holds a validation or test value (not a
+    difference), one line on the panel of each value of ``by`` whose runs that row stands
+    for, in the curves' units (a published 95 % becomes 0.95).  The numbers come from the
+    study's published file, so the figure code knows none.
+
+    Columns: panel (a value of ``by``), metric (as the grid names it: ``accuracy`` for
+    ``val_accuracy``), value and label."""
+    from mnistlab.analysis.compare import compared_runs
+    from mnistlab.spec.published import UNIT_SCALE
+
+    marks = []
+    for table in tables:
+        if table.compare is None:
+            continue
+        published = table.frame.set_index(table.frame[table.compare.key].astype(str))
+        panels = compared_runs(results, table)[["row", by]].drop_duplicates()
+        for name, column in table.compare.columns.items():
+            if column.versus is not None:
+                continue
+            unit = "%" if column.unit == "percent" else ""
+            for row, panel in zip(panels["row"], panels[by]):
+                value = published[name].get(row)
+                if value is None or pd.isna(value):
+                    continue
+                marks.append({"panel": panel, "metric": _curve_metric(column.metric),
+                              "value": float(value) / UNIT_SCALE[column.unit],
+                              "label": f"published {style.label(column.metric)}: {value:g}{unit}"})
+    return pd.DataFrame(marks, columns=MARK_COLUMNS)
+
+
+def _curve_metric(metric: str) -> str:
+    """The epoch-log key a compared result is the end of: ``val_accuracy`` and
+    ``test_accuracy`` end an ``accuracy`` panel's curves."""
+    return metric.removeprefix("val_").removeprefix("test_")
 
 
 def curves_by_updates(results: pd.DataFrame, hue: str, metric: str = "val_loss",

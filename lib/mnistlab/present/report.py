@@ -53,11 +53,17 @@ blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0;
   div.print-only { display: block !important; break-inside: avoid; }
   div.screen-only { display: none !important; }
   img { max-width: 100% !important; page-break-inside: avoid; }
-  h1, h2, h3 { page-break-after: avoid; }
+  h1, h2, h3, h4 { break-after: avoid; }
   /* A caption prints on the page of its table; a section heading or the words before an
-     output never end a page alone. */
+     output never end a page alone, whether they are a Markdown cell or the Markdown an
+     analysis writes before its figure (dynamics: "Figures 7–10" and its sentence ended a
+     page, the figure began the next). */
   .captioned { break-inside: avoid; }
-  .jp-MarkdownCell { break-after: avoid; }
+  .jp-MarkdownCell, .jp-RenderedMarkdown { break-after: avoid; }
+  /* JupyterLab prints each output whole (break-inside: avoid-page): a long list could then
+     only move as a block, leaving no break before a heading that goes with its figure.
+     Figures and tables stay whole by their own rules. */
+  .jp-OutputArea-child { break-inside: auto; }
   /* nbconvert's input area is wider than the page by the hidden prompt: its last glyphs
      printed past the margin and were cut. */
   .jp-InputArea, .jp-Cell-inputArea { display: block !important; width: auto !important; }

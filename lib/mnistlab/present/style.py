@@ -31,7 +31,8 @@ def label(name: str) -> str:
 
 def number(value: Any, digits: int = 4, signed: bool = False) -> str:
     """One number as a report shows it: ``–`` for missing, ✓/✗ for truth values, integers
-    with thousands separators, fixed decimals unless the magnitude needs an exponent."""
+    with thousands separators, fixed decimals unless the magnitude needs an exponent, which
+    is written as a reader writes it (``5.96×10⁻⁸``, not ``5.96e-08``)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, bool):
@@ -42,10 +43,21 @@ def number(value: Any, digits: int = 4, signed: bool = False) -> str:
     value = float(value)
     if math.isinf(value):
         return "∞" if value > 0 else "−∞"
-    magnitude = abs(value)
-    if magnitude >= 1e6 or (0 < magnitude < 0.5 * 10 ** -digits):
-        return f"{value:{sign}.2e}"
+    if _needs_exponent(abs(value), digits):
+        mantissa, exponent = f"{value:{sign}.2e}".split("e")
+        return mantissa + _power(int(exponent))
     return f"{value:{sign},.{digits}f}"
+
+
+def _needs_exponent(magnitude: float, digits: int) -> bool:
+    """Too large for thousands separators to stay readable, or too small for ``digits``
+    decimals to show a significant figure."""
+    return magnitude >= 1e6 or 0 < magnitude < 0.5 * 10 ** -digits
+
+
+def _power(exponent: int) -> str:
+    """``×10⁻⁸``: the exponent in superscript digits."""
+    return "×10" + str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
 def difference(value: Any, digits: int = 4) -> str:
@@ -58,13 +70,30 @@ def difference(value: Any, digits: int = 4) -> str:
 
 def mean_ci(mean: float, half: float, digits: int = 4, scale: float = 1.0) -> str:
     """``0.9731 ± 0.0012`` (× ``scale``: 100 for percentages); the interval is left out when
-    there is none (one run)."""
+    there is none (one run).  Mean and half-width share one notation: when either needs an
+    exponent both are written against the same power of ten, ``(5.96 ± 0.80)×10⁻⁸`` (a
+    mean as an exponent beside a half-width in decimals hid that they are comparable)."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "–"
+    mean = mean * scale
     if half is None or (isinstance(half, float) and math.isnan(half)):
-        return number(mean * scale, digits)
+        return number(mean, digits)
     half = half * scale
-    return f"{number(mean * scale, digits)} ± {number(half, _half_width_digits(half, digits))}"
+    if not (math.isfinite(mean) and math.isfinite(half)):
+        return f"{number(mean, digits)} ± {number(half, digits)}"
+    if _needs_exponent(max(abs(mean), abs(half)), digits):
+        return _shared_exponent(mean, half)
+    shown = round(mean, digits) + 0.0  # a mean too small to show: 0.0000, never -0.0000
+    return f"{shown:,.{digits}f} ± {half:,.{_half_width_digits(half, digits)}f}"
+
+
+def _shared_exponent(mean: float, half: float) -> str:
+    """``(5.96 ± 0.80)×10⁻⁸``: the power of ten of the larger of the two, and as many
+    decimals in both as give the half-width one significant figure (two at least)."""
+    exponent = int(f"{max(abs(mean), abs(half)):.2e}".split("e")[1])
+    mean, half = mean / 10 ** exponent, half / 10 ** exponent
+    decimals = _half_width_digits(half, 2)
+    return f"({mean:.{decimals}f} ± {half:.{decimals}f}){_power(exponent)}"
 
 
 def runs_mean_ci(mean: float, half: float, runs: int, digits: int = 4) -> str:
@@ -78,10 +107,12 @@ def runs_mean_ci(mean: float, half: float, runs: int, digits: int = 4) -> str:
 
 def _half_width_digits(half: float, digits: int) -> int:
     """Enough decimals for one significant figure of a half-width narrower than the
-    published precision (0.12 ± 0.004, not ± 3.80e-03), at most three more."""
+    published precision (0.12 ± 0.004, not ± 3.80e-03), at most three more; one narrower
+    still is zero at the published precision (0.50 ± 0.00, as an interval of exactly 0)."""
     if not 0 < abs(half) < 0.5 * 10 ** -digits:
         return digits
-    return min(digits + 3, -math.floor(math.log10(abs(half) * 1.05)))
+    needed = -math.floor(math.log10(abs(half) * 1.05))
+    return needed if needed <= digits + 3 else digits
 
 
 def summary_table(summary: pd.DataFrame, by: str | list[str], metrics: dict[str, int]) -> pd.DataFrame:
