@@ -272,7 +272,7 @@ class Study:
                 items = [f"*Analysis {_text(name)} is left out: it needs "
                          f"{_text(missing.needs)}.*"]
             for item in items:
-                display(Markdown(item) if isinstance(item, str) else item)
+                display(Markdown(item) if isinstance(item, str) else _breakable(item))
 
     def curves(self, results: pd.DataFrame, metrics: list[str]
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -337,6 +337,20 @@ def _layers(hidden: list[int]) -> str:
     if len(set(hidden)) == 1:
         return f"{len(hidden)} of {hidden[0]:,} units"
     return f"{len(hidden)}: " + "-".join(str(u) for u in hidden) + " units"
+
+
+LONG_TABLE_ROWS = 15  # a table taller than this may break between rows on paper
+
+
+def _breakable(item: object) -> object:
+    """A long table prints across pages (between rows, the header repeated) instead of whole
+    on the next one, which left its heading alone on a nearly empty page (004's epochs
+    implied by each row)."""
+    from IPython.display import HTML
+
+    if isinstance(item, pd.DataFrame) and len(item) > LONG_TABLE_ROWS:
+        return HTML(f'<div class="long-table">{item.to_html(na_rep="–")}</div>')
+    return item
 
 
 def _text(value: object) -> str:

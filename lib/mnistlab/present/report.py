@@ -59,6 +59,8 @@ blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0;
      analysis writes before its figure (dynamics: "Figures 7–10" and its sentence ended a
      page, the figure began the next). */
   .captioned { break-inside: avoid; }
+  .long-table table { page-break-inside: auto !important; }
+  .long-table tr { break-inside: avoid; }
   .jp-MarkdownCell, .jp-RenderedMarkdown { break-after: avoid; }
   /* JupyterLab prints each output whole (break-inside: avoid-page): a long list could then
      only move as a block, leaving no break before a heading that goes with its figure.
