@@ -213,3 +213,11 @@ def test_only_a_contradicted_number_is_explained():
                           base | {"table": "b", "primary": False, "verdict": "holds",
                                   "row": "3.3", "reading": "other"}])
     assert list(explain(frame)["verdict"]) == ["undecided", "holds", "explained", "holds"]
+
+
+def test_the_interval_width_in_standard_deviations_by_seeds():
+    from mnistlab.analysis.stats import single_run_width
+
+    assert single_run_width(3) == pytest.approx(T2 * math.sqrt(4 / 3))  # 4.97
+    assert single_run_width(5) == pytest.approx(T4 * math.sqrt(6 / 5))  # 3.04
+    assert math.isnan(single_run_width(1))

@@ -140,6 +140,14 @@ def pairwise_differences(results: pd.DataFrame, by: str, metric: str) -> pd.Data
     return frame
 
 
+def single_run_width(seeds: int, level: float = LEVEL) -> float:
+    """Half-width of the single-run prediction interval in standard deviations with ``seeds``
+    seeds, t(n − 1)·√(1 + 1/n): 5.0 at three seeds, 3.0 at five, 2.4 at ten."""
+    if seeds < 2:
+        return float("nan")
+    return float(stats.t.ppf(0.5 + level / 2, seeds - 1) * np.sqrt(1 + 1 / seeds))
+
+
 def paired_resolution(sd: float, seeds: int, level: float = LEVEL) -> float:
     """Half-width of the 95% CI of a seed-paired difference whose seed-to-seed standard
     deviation is ``sd``, with ``seeds`` seeds: the smallest difference they can tell from 0."""

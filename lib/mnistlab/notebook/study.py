@@ -207,7 +207,7 @@ class Study:
         if agreement.empty:
             display(Markdown("This study has no published tables to compare against."))
             return
-        display(Markdown(tables.LEGEND))
+        display(Markdown(tables.LEGEND + " " + tables.width_note(len(self.seeds))))
         for name, table in self.published.items():
             if table.compare is None:
                 continue

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML
 
-from mnistlab.analysis.stats import summarise
+from mnistlab.analysis.stats import single_run_width, summarise
 from mnistlab.present import style
 from mnistlab.spec.published import PublishedTable
 
@@ -29,6 +29,15 @@ LEGEND = ("*published*: the study's single run. *mean ± CI*: our mean over seed
           "*undecided*: a stated bound (> or <) against the whole interval; = / ≠: a count "
           "against ours; *explained*: not reproduced here, but under an alternative reading "
           "(the scorecard names it); *trend*: a time from another machine, judged only by its trend.")
+
+def width_note(seeds: int) -> str:
+    """How much a single-run interval accepts with this many seeds, in standard deviations."""
+    width = single_run_width(seeds)
+    if not np.isfinite(width):
+        return "With one seed there is no interval: nothing is judged by value."
+    return (f"With {seeds} seeds a single run's interval spans ± {width:.1f} standard "
+            "deviations of our runs (± 5.0 with three, ± 3.0 with five, ± 2.4 with ten).")
+
 
 MARKS = {"inside": "✓", "close": "≈", "far": "✗", "holds": "✓ holds", "fails": "✗ fails",
          "undecided": "undecided", "exact": "= exact", "differs": "≠ differs",
