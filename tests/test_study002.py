@@ -13,8 +13,8 @@ import pytest
 import yaml
 from scipy import stats as scipy_stats
 
-from mnistlab.analysis.dynamics import (band, layer_slices, near_zero_share, ratio_beyond, weight_pca,
-                               weights_without_biases)
+from mnistlab.analysis.derived import weights_without_biases
+from mnistlab.analysis.dynamics import band, layer_slices, near_zero_share, ratio_beyond, weight_pca
 from mnistlab.train.models import build_model
 from mnistlab.core.errors import ParamsError
 from mnistlab.spec.params import load_params, mlp_weights

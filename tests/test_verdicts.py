@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from mnistlab.analysis import scorecard, verdicts
-from mnistlab.analysis.compare import agreement, agreement_of, connection_weights
+from mnistlab.analysis.compare import agreement, agreement_of
+from mnistlab.analysis.derived import connection_weights
 from mnistlab.analysis.stats import independent_difference
 from mnistlab.spec.published import CompareSpec, PublishedTable, ReadingSpec
 

@@ -10,7 +10,6 @@ disagree with the cell beside it.
 
 from __future__ import annotations
 
-import ast
 import math
 from typing import Any
 
@@ -18,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from mnistlab.analysis import verdicts
+from mnistlab.analysis.derived import DERIVED_METRICS
 from mnistlab.analysis.stats import Spread, independent_difference, spread
 from mnistlab.spec.published import UNIT_SCALE, ColumnSpec, PublishedTable, tolerance_of
-from mnistlab.spec.tasks import task
 
 AGREEMENT_COLUMNS = ["table", "row", "column", "metric", "reference", "kind", "direction", "basis",
                      "published", "n", "seeds", "mean", "sd", "ci", "pi", "pi_low", "pi_high",
@@ -30,20 +29,6 @@ AGREEMENT_COLUMNS = ["table", "row", "column", "metric", "reference", "kind", "d
                      "digits"]
 
 BASIS = {"single": "one run", "independent": "difference of two independent runs"}
-
-
-def connection_weights(run: pd.Series) -> int:
-    """Weights between layers, biases left out (784·128 + 128·10 = 101,632): how study 002's
-    text counts a network's parameters."""
-    hidden = run["hidden"]
-    hidden = ast.literal_eval(hidden) if isinstance(hidden, str) else list(hidden)
-    spec = task(run["task"])
-    sizes = [spec.inputs, *hidden, spec.outputs]
-    return int(sum(a * b for a, b in zip(sizes, sizes[1:])))
-
-
-# Numbers a published column may compare with besides what runs record, derived from a run.
-DERIVED_METRICS = {"weights": connection_weights}
 
 
 def metric_range(metric: str, unit: str) -> tuple[float, float]:

@@ -54,12 +54,6 @@ def layer_slices(inputs: int, hidden: list[int], outputs: int) -> list[slice]:
     return slices
 
 
-def weights_without_biases(inputs: int, hidden: list[int], outputs: int) -> int:
-    """Connection weights of a dense network, biases left out (how the studies often count)."""
-    sizes = [inputs, *hidden, outputs]
-    return sum(a * b for a, b in zip(sizes, sizes[1:]))
-
-
 def band(series: list[np.ndarray], low: float = 25, high: float = 75) -> np.ndarray:
     """Median and a percentile band across runs, step by step: (3, steps) for the shortest run."""
     length = min(len(s) for s in series)

@@ -109,7 +109,7 @@ def validate(jobs: list[Job], root: Path | None = None) -> None:
 
 def _join_problems(params: Params, tables: dict) -> list[str]:
     """Each published table's compare block against the runs the params file resolves to."""
-    from mnistlab.analysis.compare import DERIVED_METRICS
+    from mnistlab.analysis.derived import DERIVED_METRICS
     from mnistlab.analysis.curves import CURVE_STATISTICS
     from mnistlab.spec.published import join_problems
 

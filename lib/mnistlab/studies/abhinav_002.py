@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mnistlab.analysis.stats import ALPHA
 from mnistlab.studies import Analyses, require
 
 if TYPE_CHECKING:
@@ -70,7 +69,7 @@ FIT_COMPARISONS = {
 def _compare_fit(results: "pd.DataFrame", a: str, b: str, paired: bool) -> tuple[str, bool | None]:
     """How ``a``'s test MSE compares with ``b``'s: a sentence and whether ``a`` is
     significantly better (True), worse (False) or neither (None)."""
-    from mnistlab.analysis.stats import paired_by_seed, welch_difference
+    from mnistlab.analysis.stats import ALPHA, paired_by_seed, welch_difference
 
     la, lb = _log_mse(results, a), _log_mse(results, b)
     difference = paired_by_seed(la, lb) if paired else welch_difference(la, lb)
@@ -90,7 +89,7 @@ def equal_size(study: "Study", results: "pd.DataFrame") -> list[Any]:
     """Does depth fit better at an equal parameter count, and does tanh beat sigmoid?"""
     import pandas as pd
 
-    from mnistlab.analysis.dynamics import weights_without_biases
+    from mnistlab.analysis.derived import weights_without_biases
     from mnistlab.analysis.stats import spread
 
     require(study, results, any_configuration=[(a, b) for a, b, _, _ in FIT_COMPARISONS.values()])
@@ -206,7 +205,7 @@ def minimal_ratio(study: "Study", results: "pd.DataFrame") -> list[Any]:
 
     from mnistlab.analysis.dynamics import near_zero_share, ratio_beyond
     from mnistlab.present.dynamics_plots import probed
-    from mnistlab.analysis.stats import spearman, spread
+    from mnistlab.analysis.stats import ALPHA, spearman, spread
 
     runs = probed(study.probes(results), "critical_eigenvalues", "critical_grad_norm",
                   "minimal_ratio")
@@ -287,7 +286,7 @@ def model_pairs(study: "Study", results: "pd.DataFrame") -> list[Any]:
     import pandas as pd
 
     from mnistlab.present.dynamics_plots import epoch_curves
-    from mnistlab.analysis.stats import spread, welch_difference
+    from mnistlab.analysis.stats import ALPHA, spread, welch_difference
 
     require(study, results, configurations=[MNIST_1], any_configuration=[MNIST_2, MNIST_3],
             curves=["loss", "accuracy", "val_accuracy"])
