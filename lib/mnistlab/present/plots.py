@@ -40,9 +40,13 @@ def use_theme() -> None:
 
 def _interval_bars(ax: plt.Axes, positions, part: pd.DataFrame, colour, horizontal: bool,
                    label: str) -> None:
-    """Mean with its CI (thick) and the single-run PI (thin) along one axis."""
-    for column, width, alpha in (("pi", 1.0, 0.45), ("ci", 2.6, 1.0)):
-        half = part[column].fillna(0).to_numpy()
+    """Mean with its CI (thick) and the single-run PI (thin) along one axis, both clipped to
+    what the metric can be (``compare.agreement``: no accuracy below 0 %)."""
+    mean = part["mean"].to_numpy(dtype=float)
+    for interval, width, alpha in (("pi", 1.0, 0.45), ("ci", 2.6, 1.0)):
+        low = part[f"{interval}_low"].to_numpy(dtype=float)
+        high = part[f"{interval}_high"].to_numpy(dtype=float)
+        half = np.nan_to_num(np.vstack([mean - low, high - mean]))
         kwargs = {"xerr": half} if horizontal else {"yerr": half}
         xs, ys = (part["mean"], positions) if horizontal else (positions, part["mean"])
         ax.errorbar(xs, ys, fmt="none", ecolor=colour, elinewidth=width, alpha=alpha, capsize=0, **kwargs)
