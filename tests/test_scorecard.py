@@ -162,7 +162,7 @@ def test_every_committed_explanation_names_a_heading_its_notebook_or_study_write
     """A section renamed in a notebook or a study module would leave a dead explanation link;
     the rendered check is in the end-to-end test, this one runs without training."""
     sources = "".join(p.read_text() for p in [*(REPO / "notebooks").glob("*.py"),
-                                                *(REPO / "lib/mnistlab/studies").glob("*.py")])
+                                                *(REPO / "lib/mnistlab/studies").rglob("*.py")])
     for path in sorted((REPO / "params/published").glob("*.yaml")):
         for table in load_published(path).values():
             for explanation in table.explanations:
