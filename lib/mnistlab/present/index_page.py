@@ -182,8 +182,9 @@ def _scorecard(scorecard: pd.DataFrame, tally: pd.DataFrame) -> str:
                     f'{escape(v.label)} ({int((primary["verdict"] == name).sum())})</label>'
                     for name, v in VERDICTS.items() if (primary["verdict"] == name).any())
     alternatives = int((~scorecard["primary"].astype(bool)).sum())
-    readings = (f'<label><input type="checkbox" id="alternatives"> alternative readings '
-                f'({alternatives} rows: evidence, not counted)</label>' if alternatives else "")
+    readings = (f'<label title="rows of the alternative readings: evidence, not counted">'
+                f'<input type="checkbox" id="alternatives"> other readings ({alternatives})'
+                '</label>' if alternatives else "")
     groups = []
     for (experiment, study), part in scorecard.groupby(["experiment", "study"], sort=False):
         heading = f"{_study_name(part)}: {sentence(tally.loc[(experiment, study)])}"
