@@ -201,3 +201,13 @@ def test_the_agreement_travels_as_notebook_output_and_stays_out_of_the_report(tm
     page_html = notebook_to_html(executed, "a study")
     assert "published numbers compared" not in page_html and "0.9712" not in page_html
     assert "Results" in page_html
+
+
+def test_a_manifest_from_an_older_version_does_not_break_the_index(tmp_path):
+    """Studies render one at a time and each rewrites the index from every manifest: one
+    left by an older mnistlab (no verdicts) must not stop the others."""
+    old = _entry(tmp_path) | {"study": "old", "scorecard": [
+        {k: v for k, v in r.items() if k not in ("verdict", "primary")}
+        for r in _entry(tmp_path)["scorecard"]]}
+    frame = scorecard.frame([_entry(tmp_path), old])
+    assert len(frame) == 5 and set(frame["study"]) == {"123_x"}

@@ -118,6 +118,8 @@ def frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
     for entry in entries:
         report = f"{entry_base(entry)}.html"
         for record in entry.get("scorecard", []):
+            if "verdict" not in record:
+                continue  # a manifest of an older mnistlab: its study is rendered again next
             mean = _float(record["mean"])
             explanation, anchor = record.get("explanation"), record.get("anchor")
             table = entry.get("tables", {}).get(record["table"], {})
