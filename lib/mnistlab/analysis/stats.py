@@ -54,7 +54,7 @@ def spread(values: Any, level: float = LEVEL) -> Spread:
         return Spread(1, float(data[0]), float("nan"), float("nan"), float("nan"))
     sd = float(data.std(ddof=1))
     t = float(stats.t.ppf(0.5 + level / 2, n - 1))
-    return Spread(n, float(data.mean()), sd, t * sd / np.sqrt(n), t * sd * np.sqrt(1 + 1 / n))
+    return Spread(n, float(data.mean()), sd, t * sd / np.sqrt(n), sd * single_run_width(n, level))
 
 
 def summarise(results: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:
@@ -180,8 +180,7 @@ def welch_difference(a: Any, b: Any, level: float = LEVEL) -> Difference:
     se = float(np.sqrt(va + vb))
     if se == 0:
         return Difference(float(x.mean() - y.mean()), 0.0, float("nan"), len(x), len(y))
-    dof = (va + vb) ** 2 / (va ** 2 / (len(x) - 1) + vb ** 2 / (len(y) - 1))
-    t = float(stats.t.ppf(0.5 + level / 2, dof))
+    t = _welch_t(va, vb, len(x), len(y), level)
     p_value = float(stats.ttest_ind(x, y, equal_var=False).pvalue)
     return Difference(float(x.mean() - y.mean()), t * se, p_value, len(x), len(y))
 
