@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mnistlab.present.tables import print_parts, wide
+from mnistlab.present.tables import PRINTED_WIDTH, print_parts, printed_width, wide
 from mnistlab.present.report import PRINT_CSS, print_document
 
 GROUPS = ("loss", "loss +/-", "loss +/-%", "accuracy", "accuracy +/-", "accuracy +/-%")
@@ -32,7 +32,7 @@ def test_a_wide_table_is_cut_between_groups_repeating_its_descriptive_columns():
         assert [c[0] for c in part.columns[:4]] == list(CONTEXT)
     printed = [c for p in parts for c in p.columns if c[1] != ""]
     assert printed == [c for c in frame.columns if c[1] != ""], "every group once, in order"
-    assert len(print_parts(frame, limit=100)) == 1
+    assert len(print_parts(frame, limit=100, width=10**4)) == 1
     flat = pd.DataFrame({"a": [1], "b": [2]})
     assert print_parts(flat, limit=1)[0] is flat, "a table without groups is never cut"
 
@@ -65,3 +65,25 @@ def test_each_printed_part_keeps_its_label_on_its_own_page(tmp_path):
     firsts = [next(b.text for b in sheet._page_box.descendants() if isinstance(b, TextBox))
               for sheet in print_document(page, tmp_path).pages]
     assert firsts == ["Columns, part 1 of 3", "Columns, part 2 of 3", "Columns, part 3 of 3"]
+
+
+
+def _three_groups(cells: list[str]) -> pd.DataFrame:
+    columns = [(f"metric {g}", s) for g in range(3) for s in ("published", "mean ± CI", "95% PI", "Δ")]
+    return pd.DataFrame([cells * 3] * 10, columns=pd.MultiIndex.from_tuples(columns),
+                        index=pd.Index([str(i) for i in range(1, 11)], name="hidden layers"))
+
+
+def test_a_table_kept_in_one_part_fits_the_landscape_page_and_a_wider_one_is_cut(tmp_path):
+    """The width budget holds for the report's real table style: a table of long cells at
+    the budget prints whole, and one a few characters wider is cut (a depth table whose
+    times grew by a digit under load ran past the edge when only columns were counted)."""
+    fits = _three_groups(["0.995", "0.893 ± 0.057", "[0.794, 0.992]", "-0.10"])
+    wider = _three_groups(["0.9958", "0.8937 ± 0.0572", "[0.7947, 0.9928] ✗", "-0.1021"])
+    assert PRINTED_WIDTH - 6 <= printed_width(fits) <= PRINTED_WIDTH < printed_width(wider)
+    assert len(print_parts(fits)) == 1 and len(print_parts(wider)) == 2
+    page = (f'<html><head>{PRINT_CSS}</head><body><div class="jp-RenderedHTMLCommon">'
+            '<div class="wide">BODY</div></div></body></html>')
+    assert text_beyond_the_paper(page.replace("BODY", fits.to_html()), tmp_path) == []
+    assert text_beyond_the_paper(page.replace("BODY", wider.to_html()), tmp_path), \
+        "the check sees the wider table, printed whole, run off the page"

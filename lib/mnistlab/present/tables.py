@@ -71,13 +71,15 @@ def _published(row: pd.Series) -> str:
 
 
 def _delta(row: pd.Series) -> str:
-    """Δ where a difference means something: not for a bound or a time from another machine."""
-    return "–" if row["kind"] in ("bound", "trend") else style.difference(row["delta"], row["digits"])
+    """Δ where a difference means something: not for a bound."""
+    return "–" if row["kind"] == "bound" else style.difference(row["delta"], row["digits"])
 
 
 def side_by_side(frame: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
     """The study's layout: context columns, then per compared column
-    published | mean ± CI | 95% PI with the verdict's mark | Δ."""
+    published | mean ± CI | 95% PI with the verdict's mark | Δ; a time from another machine
+    (kind trend) shows only its trend's mark after the mean, since no interval or difference
+    of ours judges it."""
     spec = table.compare
     keys = list(dict.fromkeys(frame["row"]))
     published = table.frame.assign(_row=table.frame[spec.key].astype(str)).set_index("_row")
@@ -89,6 +91,9 @@ def side_by_side(frame: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
         heading = column.label or style.label(name)
         columns[(heading, "published")] = [_published(r) for _, r in part.iterrows()]
         columns[(heading, "mean ± CI")] = [_mean_ci(r) for _, r in part.iterrows()]
+        if column.kind == "trend":
+            columns[(heading, "trend")] = [MARKS[r["verdict"]] for _, r in part.iterrows()]
+            continue
         columns[(heading, "95% PI")] = [_prediction(r) for _, r in part.iterrows()]
         columns[(heading, "Δ")] = [_delta(r) for _, r in part.iterrows()]
     out = pd.DataFrame(columns, index=pd.Index(keys, name=style.label(spec.key)))
@@ -107,6 +112,9 @@ def _context(value: Any) -> str:
 
 
 PRINTED_COLUMNS = 14  # columns a landscape A4 page holds legibly at 7.5 pt
+PRINTED_WIDTH = 170  # characters of 7.5 pt table type on a landscape A4 line, padding included
+CELL_PADDING = 2  # characters a cell's padding takes
+ROW_LABELS = 20  # characters of the printed row labels' least width (div.wide tbody th: 30 mm)
 PORTRAIT_COLUMNS = 8  # more than this, and a portrait page wraps every cell: print landscape
 
 
@@ -148,21 +156,35 @@ def wide(frame: pd.DataFrame, caption: str = "", name: str = "", anchor: str = "
     return HTML(f'<div class="wide screen-only"{_id(anchor)}>{title}{_html(frame)}</div>' + printed)
 
 
-def print_parts(frame: pd.DataFrame, limit: int = PRINTED_COLUMNS) -> list[pd.DataFrame]:
+def print_parts(frame: pd.DataFrame, limit: int = PRINTED_COLUMNS,
+                width: int = PRINTED_WIDTH) -> list[pd.DataFrame]:
     """``frame`` cut between its column groups (the first header level) so that each part,
-    with the ungrouped descriptive columns repeated, has at most ``limit`` columns where
-    possible; a group is never split."""
-    if not isinstance(frame.columns, pd.MultiIndex) or len(frame.columns) <= limit:
+    with the ungrouped descriptive columns repeated, has at most ``limit`` columns and
+    ``width`` printed characters where possible; a group is never split.  Counting columns
+    alone let a table of long cells (times under load) run past the paper's edge."""
+    if not isinstance(frame.columns, pd.MultiIndex):
         return [frame]
     context = [c for c in frame.columns if c[1] == ""]
     groups = [[c for c in frame.columns if c[0] == name and c[1] != ""]
               for name in dict.fromkeys(c[0] for c in frame.columns if c[1] != "")]
     packed: list[list] = [[]]
     for group in groups:
-        if packed[-1] and len(context) + len(packed[-1]) + len(group) > limit:
+        columns = packed[-1] + group
+        wider = printed_width(frame[context + columns]) > width
+        if packed[-1] and (len(context) + len(columns) > limit or wider):
             packed.append([])
         packed[-1] += group
-    return [frame[context + columns] for columns in packed]
+    return [frame] if len(packed) == 1 else [frame[context + columns] for columns in packed]
+
+
+def printed_width(frame: pd.DataFrame) -> int:
+    """Characters a table takes on a landscape page: the row labels' least width, then per
+    column its longest cell or header word and padding (``td`` never wraps there; ``th``
+    wraps between words)."""
+    def column(name: tuple) -> int:
+        words = [len(word) for word in str(name[-1]).split()]
+        return max([len(str(v)) for v in frame[name]] + words + [1]) + CELL_PADDING
+    return ROW_LABELS + sum(column(name) for name in frame.columns)
 
 
 # (row heading, statistic, digits, scale): what the per-value table shows, in order.
