@@ -20,8 +20,8 @@ import yaml
 
 from mnistlab.train import cluster
 from mnistlab.spec.params import load_params
-from mnistlab.pipeline.runner import Job, pending_tasks, train_pending
-from mnistlab.train.sweep import plan, store_result, train_task
+from mnistlab.pipeline.runner import Job, pending_batches, train_pending
+from mnistlab.train.sweep import plan, store_result, train_batch
 
 from .conftest import REPO
 
@@ -30,7 +30,8 @@ COMPARED = ("epochs_run", "train_loss", "train_accuracy", "test_loss", "test_acc
 
 @pytest.fixture
 def study(tmp_path, mnist_dir, monkeypatch) -> Job:
-    """Study 000 cut to two depths, quick profile: four runs."""
+    """Study 000 cut to two depths, quick profile: four runs, each depth's two seeds trained
+    together (study 000 itself trains them one by one for its per-model times)."""
     monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
     for var in ("IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "KERAS_HOME", "MNISTLAB_THREADS",
                 "MNISTLAB_BUILD", cluster.SCHEDULER_ENV):
@@ -39,6 +40,7 @@ def study(tmp_path, mnist_dir, monkeypatch) -> Job:
     shutil.copytree(REPO / "params" / "published", tmp_path / "params" / "published")
     raw = yaml.safe_load((REPO / "params/depth/000_rim_shin.yaml").read_text())
     raw["configurations"] = raw["configurations"][:2]
+    raw["seeds_together"] = True
     raw["profiles"] = {"quick": {"train_samples": 1000, "test_samples": 300, "max_epochs": 2,
                                  "seeds": [0, 1]}}
     params_path = tmp_path / "params" / "depth" / "000_rim_shin.yaml"
@@ -53,14 +55,15 @@ def _stored(job: Job, root: Path) -> dict[str, dict]:
 
 
 def _same_as_in_process(job: Job, root: Path) -> None:
-    """Each stored run equals what this process trains for the same task, to float32 noise
-    (the worker ran one TensorFlow thread, this process may run more)."""
+    """Each stored run, trained with its configuration's other seed on a worker, equals what
+    this process trains for it alone, to float32 noise (the worker ran one TensorFlow thread,
+    this process may run more)."""
     tasks = plan(load_params(job.params_path), job.params_path, "quick",
                  root / "build" / "quick" / "depth" / "000_rim_shin")
     for task in tasks[::3]:
         stored = json.loads(task.path.read_text())
         task.path.unlink()
-        again = train_task(task)
+        again = train_batch([task])[0]
         for field in COMPARED[:1]:
             assert again[field] == stored[field]
         for field in COMPARED[1:5]:
@@ -69,12 +72,13 @@ def _same_as_in_process(job: Job, root: Path) -> None:
 
 
 def test_a_local_cluster_of_two_workers_trains_every_pending_run(study, tmp_path, capsys):
-    assert len(pending_tasks([study], "quick", tmp_path)) == 4
+    assert [len(batch) for batch in pending_batches([study], "quick", tmp_path)] == [2, 2]
     train_pending([study], "quick", 2, tmp_path)
-    assert pending_tasks([study], "quick", tmp_path) == []
+    assert pending_batches([study], "quick", tmp_path) == []
     out = capsys.readouterr().out
-    assert "on 2 Dask worker(s); dashboard: http" in out
-    assert out.count("[train] ") == 5 and "4/4 done" in out and "ETA" in out
+    assert "4 runs in 2 batches to train on 2 Dask worker(s); dashboard: http" in out
+    assert out.count("[train] ") == 3 and "4/4 done" in out and "seeds 0, 1 in" in out \
+        and "ETA" in out
     _same_as_in_process(study, tmp_path)
 
 
@@ -109,7 +113,7 @@ def external_cluster(mnist_dir, tmp_path):
 
 def test_an_existing_scheduler_and_worker_get_the_same_tasks(study, tmp_path, external_cluster):
     train_pending([study], "quick", 1, tmp_path, scheduler=external_cluster)
-    assert pending_tasks([study], "quick", tmp_path) == []
+    assert pending_batches([study], "quick", tmp_path) == []
     _same_as_in_process(study, tmp_path)
 
 
@@ -160,10 +164,10 @@ def test_a_worker_killed_mid_task_is_replaced_and_every_run_is_stored_once(study
 
 
 def test_a_task_of_other_training_code_is_refused_with_a_clear_message(study, tmp_path):
-    task = pending_tasks([study], "quick", tmp_path)[0]
+    task = pending_batches([study], "quick", tmp_path)[0][0]
     other = type(task)(**{**task.__dict__, "code": "0" * 64})
     with pytest.raises(RuntimeError, match="install the same mnistlab on every worker"):
-        cluster.train_on_worker(other)
+        cluster.train_on_worker([other])
 
 
 def test_the_benchmarks_process_pool_stores_the_same_runs_as_the_dask_queue(study, tmp_path):
@@ -171,9 +175,9 @@ def test_the_benchmarks_process_pool_stores_the_same_runs_as_the_dask_queue(stud
     same results, or the A/B would time two different workloads."""
     from mnistlab.pipeline import queue_bench
 
-    tasks = pending_tasks([study], "quick", tmp_path)
-    queue_bench.run_on_pool(tasks, 2, tmp_path / "pool.log", store_result)
-    assert pending_tasks([study], "quick", tmp_path) == []
+    batches = pending_batches([study], "quick", tmp_path)
+    queue_bench.run_on_pool(batches, 2, tmp_path / "pool.log", store_result)
+    assert pending_batches([study], "quick", tmp_path) == []
     assert len(_stored(study, tmp_path)) == 4
     _same_as_in_process(study, tmp_path)
 

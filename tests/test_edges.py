@@ -118,7 +118,7 @@ def test_a_truncated_or_altered_probes_file_is_named_moved_aside_and_retrained(
     path = tmp_path / "params/dynamics/p.yaml"
     path.parent.mkdir(parents=True)
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    params, out = load_params(path), tmp_path / "build"
+    params, out = load_params(path), tmp_path / "build/quick/dynamics/p"
     first = run_sweep(params, path, "quick", out)
     truncated, flipped = (task.probes_path for task in plan(params, path, "quick", out))
     truncated.write_bytes(truncated.read_bytes()[:40])
@@ -132,9 +132,11 @@ def test_a_truncated_or_altered_probes_file_is_named_moved_aside_and_retrained(
     for probes in (truncated, flipped):
         line = next(line for line in err.splitlines() if f"probes file {probes} is not" in line)
         assert "rejected" in line and "training this run again" in line
-    assert len(list((out / "runs/rejected").glob("*.npz"))) == 2, "kept for inspection"
+    store = tmp_path / "build/quick/runs"  # the profile's run store
+    assert again.attrs["store"] == str(store)
+    assert len(list((store / "rejected").glob("*.npz"))) == 2, "kept for inspection"
     for (_, before), (_, after) in zip(first.iterrows(), again.iterrows()):
-        assert (load_probes(out, after)["weights"] == load_probes(out, before)["weights"]).all()
+        assert (load_probes(store, after)["weights"] == load_probes(store, before)["weights"]).all()
 
 
 def test_an_unreachable_scheduler_is_named_in_one_line_within_seconds(tmp_path):

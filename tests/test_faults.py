@@ -133,7 +133,7 @@ def test_3_a_bad_cached_run_is_named_moved_aside_and_trained_again(tmp_path, mni
 
     params_path = _write(tmp_path / "params/depth/study.yaml", _depth())
     shutil.copytree(REPO / "params/published", tmp_path / "params/published")
-    params, out = load_params(params_path), tmp_path / "build"
+    params, out = load_params(params_path), tmp_path / "build/quick/depth/study"
     first = run_sweep(params, params_path, "quick", out)
     tasks = plan(params, params_path, "quick", out)
     assert len(first) == len(tasks) == 4
@@ -150,7 +150,7 @@ def test_3_a_bad_cached_run_is_named_moved_aside_and_trained_again(tmp_path, mni
                       (foreign, "stored under key")):
         line = next(line for line in err.splitlines() if str(path) in line)
         assert "rejected" in line and why in line and "training this run again" in line
-    rejected = sorted((out / "runs/rejected").iterdir())
+    rejected = sorted((tmp_path / "build/quick/runs/rejected").iterdir())
     assert len(rejected) == 3, "the bad files are kept for inspection"
     assert sorted(p.read_bytes() for p in rejected) == sorted(
         [b'{"epochs_run": ', b"{}", good.read_bytes()])

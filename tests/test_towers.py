@@ -1,50 +1,84 @@
-"""K seeds stepped by one compiled call give exactly what K separate runs give."""
+"""K seeds stepped by one compiled call give exactly what K separate runs give, for every
+kind of run a study trains together: classification with dropout and a partial batch,
+early stopping where seeds stop at different epochs, a validation split, and a regression
+with probes recorded inside the compiled epoch."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from mnistlab.train.towers import train_towers
-from mnistlab.train.training import prepare_arrays, train_run
+from mnistlab.spec.params import load_params, resolve_runs
+from mnistlab.train.training import prepare_arrays, train_run, train_runs
+
+REPO = Path(__file__).resolve().parents[1]
 
 
-def test_each_tower_reproduces_its_separate_run(mnist_dir):
-    # 3200 samples at batch 32: whole batches only, as in study 000 (60000 / 32).
-    arrays = prepare_arrays("digits", "unit", "unit", 3200, 1000, 0.0)
-    run = {"name": "t", "hidden": [50, 50], "activation": ["relu", "relu"], "dropout": 0.0,
+def _run(**changes) -> dict:
+    run = {"name": "t", "hidden": [50], "activation": ["relu"], "dropout": 0.0,
            "loss": "sparse_categorical_crossentropy",
            "optimizer": {"name": "adam", "learning_rate": 0.001}, "batch_size": 32, "epochs": 3,
-           "early_stopping": {"monitor": "loss", "patience": 1}, "train_inputs": "unit",
-           "test_inputs": "unit", "task": "digits"}
-    towers = train_towers(run, [0, 1, 2], arrays)
-    for tower in towers:
-        alone = train_run(run, tower["seed"], arrays)
-        assert tower["epochs_run"] == alone["epochs_run"]
-        assert tower["history"]["loss"] == pytest.approx(alone["history"]["loss"], rel=1e-5)
-        assert tower["test_loss"] == pytest.approx(alone["test_loss"], rel=1e-5)
+           "early_stopping": None, "train_inputs": "unit", "test_inputs": "unit",
+           "task": "digits"}
+    return {**run, **changes}
+
+
+def _same(together: dict, alone: dict) -> None:
+    """Equal to the last bit: scores, history, and every probe array."""
+    assert together["history"] == alone["history"]
+    for name in ("epochs_run", "parameters", "train_loss", "test_loss"):
+        assert together[name] == alone[name] or (np.isnan(together[name]) and np.isnan(alone[name])), name
+    assert together["probes"].keys() == alone["probes"].keys()
+    for name, array in alone["probes"].items():
+        np.testing.assert_array_equal(together["probes"][name], array, err_msg=name)
 
 
 def test_towers_with_dropout_and_a_partial_batch_are_bit_equal(mnist_dir):
     arrays = prepare_arrays("digits", "unit", "unit", 1000, 500, 0.0)
-    run = {"name": "t", "hidden": [64, 64], "activation": ["relu", "relu"], "dropout": 0.25,
-           "loss": "categorical_crossentropy",
-           "optimizer": {"name": "adam", "learning_rate": 0.001}, "batch_size": 96, "epochs": 2,
-           "early_stopping": None, "train_inputs": "unit", "test_inputs": "unit", "task": "digits"}
-    for tower in train_towers(run, [0, 1], arrays):
-        alone = train_run(run, tower["seed"], arrays)
-        assert tower["history"] == alone["history"]
-        assert tower["test_loss"] == alone["test_loss"]
+    run = _run(hidden=[64, 64], activation=["relu", "relu"], dropout=0.25,
+               loss="categorical_crossentropy", batch_size=96, epochs=2)
+    together = train_runs(run, [0, 1], arrays)
+    for seed, result in zip([0, 1], together):
+        _same(result, train_run(run, seed, arrays))
+        assert result["seeds_together"] == 2
 
 
 def test_a_tower_that_stops_early_leaves_the_group_with_its_weights(mnist_dir):
     arrays = prepare_arrays("digits", "unit", "unit", 3200, 1000, 0.0)
-    run = {"name": "t", "hidden": [50], "activation": ["relu"], "dropout": 0.0,
-           "loss": "sparse_categorical_crossentropy",
-           "optimizer": {"name": "sgd", "learning_rate": 5.0}, "batch_size": 32, "epochs": 5,
-           "early_stopping": {"monitor": "loss", "patience": 0}, "train_inputs": "unit",
-           "test_inputs": "unit", "task": "digits"}
-    towers = train_towers(run, [1, 2], arrays)
-    for tower in towers:
-        alone = train_run(run, tower["seed"], arrays)
-        assert tower["epochs_run"] == alone["epochs_run"]
-        assert tower["test_loss"] == pytest.approx(alone["test_loss"], rel=1e-5, nan_ok=True)
+    run = _run(optimizer={"name": "sgd", "learning_rate": 5.0}, epochs=5,
+               early_stopping={"monitor": "loss", "patience": 0})
+    together = train_runs(run, [1, 2, 3], arrays)
+    assert len({r["epochs_run"] for r in together}) > 1, "the seeds stop at different epochs"
+    for seed, result in zip([1, 2, 3], together):
+        _same(result, train_run(run, seed, arrays))
+
+
+def test_towers_with_a_validation_split_score_each_model_every_epoch(mnist_dir):
+    arrays = prepare_arrays("digits", "unit", "unit", 1200, 500, 0.2)
+    run = _run(epochs=3, early_stopping={"monitor": "val_loss", "patience": 1})
+    together = train_runs(run, [0, 1], arrays)
+    assert "val_loss" in together[0]["history"]
+    for seed, result in zip([0, 1], together):
+        _same(result, train_run(run, seed, arrays))
+
+
+def test_a_regression_with_probes_records_each_towers_own_arrays(mnist_dir):
+    """Study 002's function fit as its params file resolves it (every probe it records,
+    the critical-point search included), shortened."""
+    params = load_params(REPO / "params" / "function_fit" / "002_abhinav.yaml")
+    model2 = next(r for r in resolve_runs(params) if r["name"] == "model2")
+    run = {**model2, "passes_per_epoch": 3, "epochs": 2}
+    arrays = prepare_arrays(run["task"], "unit", "unit", 500, 500, 0.0)
+    together = train_runs(run, [0, 1], arrays)
+    assert {"loss_step", "grad_norm_step", "predictions", "minimal_ratio"} <= set(together[0]["probes"])
+    assert not np.array_equal(together[0]["probes"]["loss_step"], together[1]["probes"]["loss_step"])
+    for seed, result in zip([0, 1], together):
+        _same(result, train_run(run, seed, arrays))
+
+
+def test_the_plain_engine_trains_one_seed_at_a_time(mnist_dir):
+    arrays = prepare_arrays("digits", "unit", "unit", 200, 100, 0.0)
+    with pytest.raises(ValueError, match="one seed at a time"):
+        train_runs(_run(epochs=1), [0, 1], arrays, engine="plain")

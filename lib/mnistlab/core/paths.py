@@ -25,12 +25,23 @@ def build_dir(root: Path | None = None) -> Path:
 
 
 def study_build_dir(profile: str, experiment: str, study: str, root: Path | None = None) -> Path:
-    """One study's executed notebook, ``results.csv`` and ``runs/`` (the per-run cache)."""
+    """One study's executed notebook and ``results.csv``."""
     return build_dir(root) / profile / experiment / study
 
 
-def runs_dir(results_dir: Path) -> Path:
-    return Path(results_dir) / "runs"
+def run_store(profile: str, root: Path | None = None) -> Path:
+    """The one store of trained runs of ``profile`` that every study reads, each run filed
+    under its content key, so a run two studies share trains once."""
+    return runs_dir(build_dir(root) / profile)
+
+
+def study_store(results_dir: Path) -> Path:
+    """The run store a study's build folder (``study_build_dir``) reads: its profile's."""
+    return runs_dir(Path(results_dir).parents[1])
+
+
+def runs_dir(folder: Path) -> Path:
+    return Path(folder) / "runs"
 
 
 def state_dir(root: Path | None = None) -> Path:
@@ -108,6 +119,6 @@ def failure_record(profile: str, experiment: str, study: str, root: Path | None 
     return study_build_dir(profile, experiment, study, root) / "failure.json"
 
 
-def rejected_dir(results_dir: Path) -> Path:
+def rejected_dir(store: Path) -> Path:
     """Cached runs that failed verification, moved aside (kept for inspection, never read)."""
-    return runs_dir(results_dir) / "rejected"
+    return Path(store) / "rejected"

@@ -177,13 +177,20 @@ class Study:
             f"{len(results)} runs ({results['name'].nunique()} configurations × "
             f"{len(self.seeds)} seeds): {len(results) - cached} trained here, {cached} read from "
             f"the cache, in {time.perf_counter() - started:.0f} s. Training CPU time of all runs: "
-            f"{results['train_cpu_s'].sum():,.0f} s."))
+            f"{results['train_cpu_s'].sum():,.0f} s. {self.together()}"))
         return results
+
+    def together(self) -> str:
+        """How the seeds were trained, since it decides what a run's time means."""
+        if self.settings["seeds_together"] and len(self.seeds) > 1:
+            return ("A configuration's seeds train together, stepped by one compiled call "
+                    "(each gives what it gives alone); a run's time is its share of theirs.")
+        return "Each run trains on its own, so each time is that model's."
 
     def probes(self, results: pd.DataFrame) -> list[tuple[pd.Series, dict]]:
         """Every run that recorded probes, in table order, with its arrays: the *probed runs*
         the dynamics figures and analyses draw (``present.dynamics_plots``)."""
-        folder = results.attrs["results_dir"]
+        folder = results.attrs["store"]
         return [(row, load_probes(folder, row)) for _, row in results.iterrows()
                 if isinstance(row.get("probes_file"), str)]  # None, or NaN beside probed runs
 

@@ -27,8 +27,7 @@ import numpy as np
 from mnistlab.train.backend import keras, tf
 from mnistlab.core.cache import write_bytes_atomic
 from mnistlab.train.models import build_model, compile_model
-from mnistlab.train.towers import train_towers
-from mnistlab.train.training import Arrays, prepare_arrays, train_run
+from mnistlab.train.training import Arrays, prepare_arrays, train_run, train_runs
 
 SEED = 0
 WARMUP_EPOCHS = 1
@@ -164,8 +163,8 @@ def towers_epoch_s(case: Case, arrays: Arrays, epochs: int) -> float:
     """Mean warm seconds per epoch of one stacked step training every seed of ``TOWER_SEEDS``."""
     ends: list[float] = []
     total = WARMUP_EPOCHS + epochs
-    train_towers({**case.run, "epochs": total}, TOWER_SEEDS, arrays,
-                 on_epoch=lambda *_: ends.append(time.perf_counter()))
+    train_runs({**case.run, "epochs": total}, TOWER_SEEDS, arrays,
+               on_epoch=lambda *_: ends.append(time.perf_counter()))
     return (ends[-1] - ends[WARMUP_EPOCHS - 1]) / epochs
 
 

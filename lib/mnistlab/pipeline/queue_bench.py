@@ -32,15 +32,15 @@ if TYPE_CHECKING:
 Store = Callable[["RunTask", dict], object]
 
 
-def run_on_dask(tasks: list["RunTask"], jobs: int, log_path: Path, store: Store) -> None:
+def run_on_dask(batches: list[list["RunTask"]], jobs: int, log_path: Path, store: Store) -> None:
     """What ``make report`` does: a LocalCluster of ``jobs`` processes, one thread each."""
     from mnistlab.train.cluster import run_queue, training_client
 
     with training_client(jobs, None, log_path) as client:
-        run_queue(tasks, client, store)
+        run_queue(batches, client, store)
 
 
-def run_on_pool(tasks: list["RunTask"], jobs: int, log_path: Path, store: Store) -> None:
+def run_on_pool(batches: list[list["RunTask"]], jobs: int, log_path: Path, store: Store) -> None:
     """The queue before Dask: spawned worker processes and ``as_completed``, no retries."""
     from mnistlab.train.cluster import send_stderr_to, train_on_worker
 
@@ -48,12 +48,13 @@ def run_on_pool(tasks: list["RunTask"], jobs: int, log_path: Path, store: Store)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=send_stderr_to,
                              initargs=(str(log_path),)) as pool:
-        futures = {pool.submit(train_on_worker, task): task for task in tasks}
+        futures = {pool.submit(train_on_worker, batch): batch for batch in batches}
         for future in as_completed(futures):
-            store(futures[future], future.result())
+            for task, result in zip(futures[future], future.result()):
+                store(task, result)
 
 
-EXECUTORS: dict[str, Callable[[list["RunTask"], int, Path, Store], None]] = {
+EXECUTORS: dict[str, Callable[[list[list["RunTask"]], int, Path, Store], None]] = {
     "dask": run_on_dask,
     "pool": run_on_pool,
 }
@@ -62,17 +63,17 @@ EXECUTORS: dict[str, Callable[[list["RunTask"], int, Path, Store], None]] = {
 def time_queue(profile: str, executor: str, jobs: int) -> tuple[int, float]:
     """Train all of ``profile``'s runs cold with ``executor``; (runs trained, wall seconds)."""
     from mnistlab.spec.data import load_mnist
-    from mnistlab.pipeline.runner import threads_per_job, discover, hermetic_env, pending_tasks
+    from mnistlab.pipeline.runner import threads_per_job, discover, hermetic_env, pending_batches
     from mnistlab.core.paths import project_root, worker_log
     from mnistlab.train.sweep import store_result
 
     root = project_root()
-    tasks = pending_tasks(discover(root), profile, root)
+    batches = pending_batches(discover(root), profile, root)
     hermetic_env(root, load_mnist().folder)
     os.environ["MNISTLAB_THREADS"] = threads_per_job(jobs)
     started = time.perf_counter()
-    EXECUTORS[executor](tasks, jobs, worker_log(profile, root), store_result)
-    return len(tasks), time.perf_counter() - started
+    EXECUTORS[executor](batches, jobs, worker_log(profile, root), store_result)
+    return sum(len(batch) for batch in batches), time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:

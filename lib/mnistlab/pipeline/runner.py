@@ -36,7 +36,7 @@ from mnistlab.core.errors import ParamsError
 from mnistlab.spec.params import Params, ProfileName, load_params, published_path, resolve_runs
 from mnistlab.spec.tasks import recorded_metrics
 from mnistlab.core.paths import (failure_record, notebook_path, params_dir, project_root,
-                    report_base, report_notebook, report_paths, reports_dir, state_dir,
+                    run_store, report_base, report_notebook, report_paths, reports_dir, state_dir,
                     study_build_dir, worker_log)
 from mnistlab.present.report import render, write_index
 
@@ -416,17 +416,27 @@ def threads_per_job(jobs: int) -> str:
     return str(max(1, (os.cpu_count() or 1) // jobs))
 
 
-def pending_tasks(todo: list[Job], profile: ProfileName, root: Path) -> list[RunTask]:
-    """The (configuration, seed) runs not in the cache yet, interleaved across studies so
-    the workers share long and short runs alike."""
-    from mnistlab.train.sweep import plan  # imports TensorFlow: only when there is training to plan
+def pending_batches(todo: list[Job], profile: ProfileName, root: Path) -> list[list[RunTask]]:
+    """The runs not in the cache yet, in ``sweep.batches`` (a configuration's seeds trained
+    together where its study allows), interleaved across studies so the workers share long
+    and short batches alike."""
+    # imports TensorFlow: only when there is training to plan
+    from mnistlab.train.sweep import batches, plan
 
-    per_study = []
+    per_study: list[list[RunTask]] = []
+    planned: set[str] = set()  # a run two studies share is trained once
     for job in todo:
         params = load_params(job.params_path)
         results_dir = study_build_dir(profile, job.experiment, job.study, root)
-        per_study.append([t for t in plan(params, job.params_path, profile, results_dir) if not t.done])
-    return [task for group in zip_longest(*per_study) for task in group if task is not None]
+        tasks = plan(params, job.params_path, profile, results_dir, run_store(profile, root))
+        pending = []
+        for task in tasks:
+            if task.key not in planned and not task.done:
+                pending.append(task)
+            planned.add(task.key)
+        per_study.append(pending)
+    return [batch for group in zip_longest(*map(batches, per_study)) for batch in group
+            if batch is not None]
 
 
 def train_pending(todo: list[Job], profile: ProfileName, jobs: int, root: Path,
@@ -443,14 +453,14 @@ def train_pending(todo: list[Job], profile: ProfileName, jobs: int, root: Path,
     from mnistlab.train.cluster import SCHEDULER_ENV, run_queue, training_client
     from mnistlab.train.sweep import store_result
 
-    tasks = pending_tasks(todo, profile, root)
-    if not tasks:
+    pending = pending_batches(todo, profile, root)
+    if not pending:
         return
     hermetic_env(root, load_mnist().folder)
     os.environ["MNISTLAB_THREADS"] = threads_per_job(jobs)  # inherited by local workers
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     with training_client(jobs, scheduler, worker_log(profile, root)) as client:
-        run_queue(tasks, client, store_result)
+        run_queue(pending, client, store_result)
 
 
 def _run_in_subprocess(job: Job, profile: str, jobs: int, root: Path) -> str:

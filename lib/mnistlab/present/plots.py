@@ -381,8 +381,8 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
                                 lw=0)
                 shown.extend(mean[np.isfinite(mean)])
             marks = references[(references["panel"] == panel) & (references["metric"] == metric)]
-            for style, (_, mark) in zip(dashes * 3, marks.iterrows()):
-                ax.axhline(mark["value"] * scale, color=PUBLISHED, ls=style, lw=1.2,
+            for dash, (_, mark) in zip(dashes * 3, marks.iterrows()):
+                ax.axhline(mark["value"] * scale, color=PUBLISHED, ls=dash, lw=1.2,
                            label=mark["label"])
                 shown.append(mark["value"] * scale)
             _span(ax, shown, metric in log_metrics)

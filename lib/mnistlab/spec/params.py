@@ -311,6 +311,10 @@ class Params(Strict):
     seeds: Annotated[list[Seed], AfterValidator(_unique)] = Field(min_length=3,
                                                                   max_length=MAX_SEEDS)
     data: Data = Data()
+    seeds_together: bool = Field(True, description="train a configuration's seeds as towers, "
+                                 "stepped by one compiled call (results equal to separate runs; "
+                                 "each run's time is the group's share); false where the study "
+                                 "reports each model's training time")
     defaults: dict[str, Any] = Field(default_factory=dict)
     configurations: list[dict[str, Any]] = Field(min_length=1)
     analyses: list[str] = Field(default_factory=list, description="study-specific analyses "
@@ -581,6 +585,16 @@ def _check_task_keys(params: Params) -> list[str]:
     return []
 
 
+# What names a configuration in its study, never what trains: left out of a run's content
+# key, so the same model in two studies (004's relu/64 in activation and width) trains once.
+NAMING_FIELDS = ("name", "label", "group")
+
+
+def training_spec(run: dict[str, Any]) -> dict[str, Any]:
+    """A resolved run without the fields that only name it in its study."""
+    return {k: v for k, v in run.items() if k not in NAMING_FIELDS}
+
+
 def resolve_runs(params: Params) -> list[dict[str, Any]]:
     """Each configuration merged with ``defaults`` and validated: one plain dict per model.
 
@@ -599,15 +613,18 @@ def resolve_runs(params: Params) -> list[dict[str, Any]]:
 
 
 def profile_settings(params: Params, profile: ProfileName) -> dict[str, Any]:
-    """Seeds, sample counts and an epoch cap for ``profile``; ``full`` is the study as published."""
+    """Seeds, sample counts, an epoch cap and whether seeds train together for ``profile``;
+    ``full`` is the study as published."""
     if profile == "full":
         return {"seeds": list(params.seeds), "train_samples": params.data.train_samples,
-                "test_samples": params.data.test_samples, "max_epochs": None}
+                "test_samples": params.data.test_samples, "max_epochs": None,
+                "seeds_together": params.seeds_together}
     if profile != "quick":
         raise ParamsError(f"profile {profile!r} is not allowed: use one of {get_args(ProfileName)}")
     quick = params.profiles.get("quick", Profile())
     return {"seeds": list(quick.seeds), "train_samples": quick.train_samples,
-            "test_samples": quick.test_samples, "max_epochs": quick.max_epochs}
+            "test_samples": quick.test_samples, "max_epochs": quick.max_epochs,
+            "seeds_together": params.seeds_together}
 
 
 def assumption_table(params: Params, raw_path: str | Path) -> list[dict[str, str]]:

@@ -63,7 +63,8 @@ TASKS: dict[str, Task] = {
 
 # What every run records besides its scores (``train.training.train_run``): the published
 # files' ``compare`` blocks may name these, the scores below, and the curve statistics.
-RUN_NUMBERS = ("epochs_run", "train_time_s", "train_cpu_s", "threads", "parameters")
+RUN_NUMBERS = ("epochs_run", "train_time_s", "train_cpu_s", "threads", "seeds_together",
+               "parameters")
 
 
 def recorded_metrics(name: str) -> tuple[str, ...]:

@@ -77,17 +77,19 @@ def worker_count(text: str) -> int:
 _ONE_RUN_AT_A_TIME = threading.Lock()
 
 
-def train_on_worker(task: "RunTask") -> dict[str, Any]:
-    """What a worker runs: refuse other training code, then train and return the result."""
+def train_on_worker(batch: list["RunTask"]) -> list[dict[str, Any]]:
+    """What a worker runs: refuse other training code, then train one batch of
+    ``sweep.batches`` (a configuration's seeds together) and return its results."""
     from mnistlab.train.code import training_digest
-    from mnistlab.train.sweep import compute_result
+    from mnistlab.train.sweep import compute_results
 
     here = training_digest()
-    if here != task.code:
+    if here != batch[0].code:
         raise RuntimeError(f"this worker's mnistlab training code ({here[:12]}) differs from the "
-                           f"client's ({task.code[:12]}): install the same mnistlab on every worker")
+                           f"client's ({batch[0].code[:12]}): install the same mnistlab on every "
+                           "worker")
     with _ONE_RUN_AT_A_TIME:
-        return compute_result(task)
+        return compute_results(batch)
 
 
 def send_stderr_to(path: str) -> None:
@@ -101,7 +103,7 @@ def _connect(scheduler: str) -> "Client":
 
     try:
         return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
-    except (OSError, ValueError) as error:  # OSError includes the connect timeout
+    except (OSError, ValueError):  # OSError includes the connect timeout
         raise SchedulerUnreachable(
             f"no Dask scheduler answered at {scheduler} within {CONNECT_TIMEOUT_S} s: "
             f"start one there (`dask scheduler`, then `dask worker "
@@ -142,38 +144,45 @@ def training_client(jobs: int, scheduler: str | None, log_path: Path) -> Iterato
             signal.signal(signal.SIGINT, previous)
 
 
-def run_queue(tasks: list["RunTask"], client: "Client", store: Callable[["RunTask", dict], Any],
-              stream=None) -> int:
-    """Submit every task, store each result as it arrives, one line per finished run with the
-    ETA of the whole queue.  A task that fails is retried once (Dask picks the worker; a
-    worker that dies mid-task has its task rescheduled elsewhere).  Returns runs stored."""
+def run_queue(batches: list[list["RunTask"]], client: "Client",
+              store: Callable[["RunTask", dict], Any], stream=None) -> int:
+    """Submit every batch (``sweep.batches``: a configuration's seeds, trained together),
+    store each result as it arrives, one line per finished batch with the ETA of the whole
+    queue.  A batch that fails is retried once (Dask picks the worker; a worker that dies
+    mid-task has its task rescheduled elsewhere).  Returns runs stored."""
     from distributed import as_completed
 
     from mnistlab.train.sweep import clock
 
     stream = stream or sys.stdout
-    print(f"[train] {len(tasks)} runs to train on {len(client.scheduler_info()['workers'])} "
-          f"Dask worker(s); dashboard: {client.dashboard_link}", file=stream, flush=True)
-    futures = {client.submit(train_on_worker, task, key=f"train-{task.key[:24]}", retries=1,
-                             pure=False): task for task in tasks}
+    total = sum(len(batch) for batch in batches)
+    print(f"[train] {total} runs in {len(batches)} batches to train on "
+          f"{len(client.scheduler_info()['workers'])} Dask worker(s); dashboard: "
+          f"{client.dashboard_link}", file=stream, flush=True)
+    futures = {client.submit(train_on_worker, batch, key=f"train-{batch[0].key[:24]}",
+                             retries=1, pure=False): batch for batch in batches}
     started, stored = time.perf_counter(), 0
     try:
         for future in as_completed(futures):
-            task = futures[future]
+            batch = futures[future]
+            first = batch[0]
+            seeds = ", ".join(str(t.seed) for t in batch)
             if future.status != "finished":
-                raise TrainingFailed(f"{task.label}: configuration {task.run['name']!r} seed "
-                                     f"{task.seed} failed twice: {future.exception()}")
-            result = future.result()
-            store(task, result)
-            stored += 1
+                raise TrainingFailed(f"{first.label}: configuration {first.run['name']!r} seeds "
+                                     f"{seeds} failed twice: {future.exception()}")
+            results = future.result()
+            for task, result in zip(batch, results):
+                store(task, result)
+            stored += len(batch)
             elapsed = time.perf_counter() - started
-            eta = clock(elapsed / stored * (len(tasks) - stored))
-            print(f"[train] {stored}/{len(tasks)} done: {task.label} {task.run['name']} seed "
-                  f"{task.seed} in {result['train_time_s']:.1f} s; ETA {eta}", file=stream,
-                  flush=True)
+            eta = clock(elapsed / stored * (total - stored))
+            wall = sum(r["train_time_s"] for r in results)
+            print(f"[train] {stored}/{total} done: {first.label} {first.run['name']} "
+                  f"{'seed' if len(batch) == 1 else 'seeds'} {seeds} in {wall:.1f} s; ETA {eta}",
+                  file=stream, flush=True)
     except BaseException:
         client.cancel(list(futures))
         print(f"[train] stopped: {stored} finished run(s) kept in the cache, "
-              f"{len(tasks) - stored} not trained; run again to resume", file=stream, flush=True)
+              f"{total - stored} not trained; run again to resume", file=stream, flush=True)
         raise
     return stored

@@ -17,11 +17,12 @@ import pandas as pd
 
 from mnistlab.core.cache import digest, write_bytes_atomic, write_json_atomic
 from mnistlab.core import csvfile
-from mnistlab.spec.params import Params, ProfileName, profile_settings, resolve_runs
-from mnistlab.core.paths import rejected_dir, runs_dir, study_build_dir
+from mnistlab.spec.params import (Params, ProfileName, profile_settings, resolve_runs,
+                                  training_spec)
+from mnistlab.core.paths import rejected_dir, run_store, study_build_dir, study_store
 from mnistlab.spec.tasks import recorded_metrics, task as task_named
 from mnistlab.train.code import training_digest
-from mnistlab.train.training import EpochHook, prepare_arrays, train_run
+from mnistlab.train.training import EpochHook, prepare_arrays, train_runs
 
 RESULT_FIELDS = ("epochs_run", "train_time_s", "parameters", "history")
 
@@ -41,8 +42,10 @@ class Progress:
         self.current = ""
         self._last = time.perf_counter()
 
-    def start_run(self, index: int, name: str, seed: int) -> None:
-        self.current = f"run {index}/{self.total_runs} {name} seed {seed}"
+    def start_batch(self, index: int, name: str, seeds: list[int]) -> None:
+        """Runs ``index``.. of the sweep: configuration ``name``, its ``seeds`` stepped together."""
+        label = "seed" if len(seeds) == 1 else "seeds"
+        self.current = f"run {index}/{self.total_runs} {name} {label} {', '.join(map(str, seeds))}"
         self._last = time.perf_counter()
 
     def epoch(self, epoch: int, epochs: int, logs: dict[str, float]) -> None:
@@ -75,14 +78,17 @@ def clock(seconds: float) -> str:
 
 def run_key(run: dict[str, Any], seed: int, settings: dict[str, Any], data_sha: str,
             code_sha: str) -> str:
-    """Everything that can change a result; the seed list itself is not part of it."""
+    """The run's content: everything that can change its result (what names it in its study
+    and the seed list itself are not part of it), so identical runs of two studies share it."""
     relevant = {k: v for k, v in settings.items() if k != "seeds"}
-    return digest(run, seed, relevant, data_sha, code_sha)
+    return digest(training_spec(run), seed, relevant, data_sha, code_sha)
 
 
 @dataclass(frozen=True)
 class RunTask:
-    """One (configuration, seed) of a study: what to train and where its result is kept."""
+    """One (configuration, seed) of a study: what to train and where its result is kept
+    (``path``: the run store's file of its content key, which another study's identical run
+    shares)."""
 
     label: str
     run: dict[str, Any]
@@ -125,7 +131,9 @@ class RunTask:
         if result.get("key") != self.key:
             raise ValueError(f"stored under key {str(result.get('key'))[:16]!r}, not this "
                              f"run's {self.key[:16]!r}")
-        if result.get("seed") != self.seed or result.get("run") != json.loads(json.dumps(self.run)):
+        stored = result.get("run")
+        if result.get("seed") != self.seed or not isinstance(stored, dict) or \
+                training_spec(stored) != json.loads(json.dumps(training_spec(self.run))):
             raise ValueError("its settings or seed are not this run's")
         numbers = recorded_metrics(self.run["task"])
         missing = [f for f in (*RESULT_FIELDS, *numbers) if f not in result]
@@ -153,7 +161,7 @@ class RunTask:
 
     def _reject(self) -> Path:
         """Move the bad result (and its probes) to ``runs/rejected/``, kept for inspection."""
-        folder = rejected_dir(self.path.parent.parent)
+        folder = rejected_dir(self.path.parent)
         folder.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         target = folder / f"{self.path.stem}.{stamp}{self.path.suffix}"
@@ -167,10 +175,14 @@ class RunTask:
 
 
 def plan(params: Params, params_path: str | Path, profile: ProfileName = "quick",
-         results_dir: str | Path | None = None) -> list[RunTask]:
-    """Every (configuration, seed) of the study, in table order, keyed for the cache."""
+         results_dir: str | Path | None = None, store: str | Path | None = None
+         ) -> list[RunTask]:
+    """Every (configuration, seed) of the study, in table order, keyed by content for the
+    run store: ``store``, else the one of ``results_dir``'s profile, else this project's
+    (``core.paths``)."""
     settings = profile_settings(params, profile)
-    out = Path(results_dir) if results_dir else default_results_dir(params, profile, params_path)
+    if not store:
+        store = study_store(Path(results_dir)) if results_dir else run_store(profile)
     data_sha = task_named(params.data.task).source.digest()
     code_sha = training_digest()
     label = f"{params.experiment}/{Path(params_path).stem} {profile}"
@@ -178,22 +190,44 @@ def plan(params: Params, params_path: str | Path, profile: ProfileName = "quick"
     for run in resolve_runs(params):
         for seed in settings["seeds"]:
             key = run_key(run, seed, settings, data_sha, code_sha)
-            path = runs_dir(out) / f"{_slug(run['name'])}__seed{seed}__{key[:16]}.json"
+            path = Path(store) / f"{key}.json"
             tasks.append(RunTask(label, run, seed, settings, params.data.validation_split, key,
                                  path, code_sha))
     return tasks
 
 
-def compute_result(task: RunTask, on_epoch: EpochHook | None = None) -> dict[str, Any]:
-    """Train one task and return its result, probe arrays included; stores nothing, so a
-    Dask worker on another machine can run it and the client keeps the cache."""
-    settings = task.settings
-    arrays = prepare_arrays(task.run["task"], task.run["train_inputs"], task.run["test_inputs"],
-                            settings["train_samples"], settings["test_samples"],
-                            task.validation_split)
-    result = train_run(task.run, task.seed, arrays, settings["max_epochs"], on_epoch=on_epoch)
-    result.update(seed=task.seed, key=task.key, run=task.run)
-    return result
+def batches(tasks: list[RunTask]) -> list[list[RunTask]]:
+    """``tasks`` gathered into what one trainer call trains: the seeds of one configuration
+    together (towers) where the study's ``seeds_together`` allows, else one run each; in
+    the order of each batch's first task."""
+    out: dict[Any, list[RunTask]] = {}
+    keys = set()  # a run listed twice (the same model under two names) trains once
+    for task in tasks:
+        if task.key in keys:
+            continue
+        keys.add(task.key)
+        shared = (task.label, json.dumps(task.run, sort_keys=True), task.validation_split,
+                  json.dumps({k: v for k, v in task.settings.items() if k != "seeds"},
+                             sort_keys=True))
+        key = shared if task.settings.get("seeds_together") else (*shared, task.seed)
+        out.setdefault(key, []).append(task)
+    return list(out.values())
+
+
+def compute_results(tasks: list[RunTask], on_epoch: EpochHook | None = None
+                    ) -> list[dict[str, Any]]:
+    """Train a batch of ``batches`` (one configuration's seeds) and return one result per
+    task, probe arrays included; stores nothing, so a Dask worker on another machine can run
+    it and the client keeps the cache."""
+    first, settings = tasks[0], tasks[0].settings
+    arrays = prepare_arrays(first.run["task"], first.run["train_inputs"],
+                            first.run["test_inputs"], settings["train_samples"],
+                            settings["test_samples"], first.validation_split)
+    results = train_runs(first.run, [t.seed for t in tasks], arrays, settings["max_epochs"],
+                         on_epoch=on_epoch)
+    for task, result in zip(tasks, results):
+        result.update(seed=task.seed, key=task.key, run=task.run)
+    return results
 
 
 def store_result(task: RunTask, result: dict[str, Any]) -> dict[str, Any]:
@@ -214,9 +248,10 @@ def store_result(task: RunTask, result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def train_task(task: RunTask, on_epoch: EpochHook | None = None) -> dict[str, Any]:
-    """Train one task here and store its result."""
-    return store_result(task, compute_result(task, on_epoch))
+def train_batch(tasks: list[RunTask], on_epoch: EpochHook | None = None
+                ) -> list[dict[str, Any]]:
+    """Train a batch of ``batches`` here and store each result."""
+    return [store_result(t, r) for t, r in zip(tasks, compute_results(tasks, on_epoch))]
 
 
 def run_columns(result: dict[str, Any]) -> dict[str, Any]:
@@ -227,39 +262,46 @@ def run_columns(result: dict[str, Any]) -> dict[str, Any]:
                                                                     if k != "run"}}
 
 
-def load_probes(results_dir: str | Path, row: pd.Series | dict[str, Any]) -> dict[str, np.ndarray]:
-    """The arrays a run's probes recorded (``row`` is a row of ``run_sweep``'s frame)."""
+def load_probes(store: str | Path, row: pd.Series | dict[str, Any]) -> dict[str, np.ndarray]:
+    """The arrays a run's probes recorded (``row`` is a row of ``run_sweep``'s frame, whose
+    ``attrs["store"]`` is the ``store``)."""
     if not row.get("probes_file"):
         raise ValueError(f"run {row.get('name')} seed {row.get('seed')} recorded no probes: "
                          "add a `probes` block to its configuration")
-    with np.load(runs_dir(Path(results_dir)) / row["probes_file"]) as data:
+    with np.load(Path(store) / row["probes_file"]) as data:
         return {name: data[name] for name in data.files}
 
 
 def run_sweep(params: Params, params_path: str | Path, profile: ProfileName = "quick",
-              results_dir: str | Path | None = None) -> pd.DataFrame:
-    """Train (or load from the per-run cache) every configuration with every seed.
+              results_dir: str | Path | None = None, store: str | Path | None = None
+              ) -> pd.DataFrame:
+    """Train (or load from the run store) every configuration with every seed.
 
-    Returns one row per (configuration, seed) and writes ``results.csv`` beside the per-run
-    JSON files.  ``make report JOBS=N`` has usually trained everything beforehand in N
-    worker processes (``mnistlab.pipeline.runner``), so this then only reads the cache.
+    Returns one row per (configuration, seed), named as this study names it, and writes
+    ``results.csv`` to the study's build folder (``results_dir``); runs are read from and
+    stored in ``store`` (``plan``).  ``make report JOBS=N`` has usually trained everything
+    beforehand in N worker processes (``mnistlab.pipeline.runner``), so this then only
+    reads the store.
     """
-    tasks = plan(params, params_path, profile, results_dir)
+    tasks = plan(params, params_path, profile, results_dir, store)
     progress = Progress(tasks[0].label, len(tasks))
-    rows = []
-    for index, task in enumerate(tasks, 1):
-        progress.start_run(index, task.run["name"], task.seed)
-        result = task.load()
-        cached = result is not None
-        rows.append(run_columns(result if cached else train_task(task, progress.epoch)))
-        progress.finish_run(cached)
+    results: dict[str, dict[str, Any]] = {}
+    for task in tasks:
+        cached = task.load()
+        if cached is not None:
+            results[task.key] = cached
+            progress.finish_run(cached=True)
+    for batch in batches([t for t in tasks if t.key not in results]):
+        progress.start_batch(tasks.index(batch[0]) + 1, batch[0].run["name"],
+                             [t.seed for t in batch])
+        for task, result in zip(batch, train_batch(batch, progress.epoch)):
+            results[task.key] = result
+            progress.finish_run(cached=False)
+    rows = [run_columns({**results[task.key], "run": task.run}) for task in tasks]
     progress.summary()
     frame = pd.DataFrame(rows)
-    frame.attrs["results_dir"] = str(tasks[0].path.parent.parent)
+    out = Path(results_dir) if results_dir else default_results_dir(params, profile, params_path)
+    frame.attrs["store"] = str(tasks[0].path.parent)
     frame.attrs["cached_runs"] = progress.cached_runs
-    csvfile.write_csv(frame.drop(columns=["history"]), tasks[0].path.parent.parent / "results.csv")
+    csvfile.write_csv(frame.drop(columns=["history"]), out / "results.csv")
     return frame
-
-
-def _slug(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name)[:40]

@@ -181,7 +181,7 @@ def compiled_epoch(models: list[keras.Model], x: np.ndarray, y: np.ndarray, batc
 
     Full batches run in a graph loop; a last partial batch (as ``fit`` makes when the
     batch size does not divide the data) runs once after it, in the same call.  Several
-    models in one call share the loop's overhead (``mnistlab.train.towers``).
+    models in one call share the loop's overhead (``train_runs``: seeds stepped together).
     """
     full, tail = divmod(len(x), batch_size)
     layers = dropout_layers(models)
@@ -287,7 +287,7 @@ def fit_group(trainees: list[Trainee], x: np.ndarray, y: np.ndarray, batch_size:
               epochs: int, validation: tf.data.Dataset | None = None) -> None:
     """``model.fit``'s epoch loop for models stepped together by one compiled call per epoch.
 
-    One trainee is ``train_run``; several are ``mnistlab.train.towers``.  A trainee whose early
+    One trainee is ``train_run``; several are ``train_runs``' towers.  A trainee whose early
     stopping fires leaves the group, and the call is rebuilt for the rest.
     """
     lists = {id(t): keras.callbacks.CallbackList(t.callbacks, model=t.model, epochs=epochs)
@@ -343,41 +343,72 @@ def compute_threads() -> int:
 
 def train_run(run: dict[str, Any], seed: int, arrays: Arrays, max_epochs: int | None = None,
               engine: Engine = "compiled", on_epoch: EpochHook | None = None) -> dict[str, Any]:
-    """Train one model of ``run`` with ``seed``; return its history, timing and test scores.
+    """Train one model of ``run`` with ``seed``: ``train_runs`` with one seed, whose timing is
+    this model's alone."""
+    return train_runs(run, [seed], arrays, max_epochs, engine, on_epoch)[0]
 
-    ``train_time_s`` is the wall time of the epoch loop alone (with per-epoch validation, the
-    first epoch's tracing and any probes), as the studies timed ``fit``; ``train_cpu_s`` is the
-    CPU time this process spent in that loop, on ``threads`` TensorFlow threads.  Wall time
-    also measures whoever else runs on the machine; CPU time barely does, so it is the figure
-    to compare across runs made side by side.  ``probes`` holds the arrays the run's probes
-    recorded (empty without probes).  A run with ``passes_per_epoch`` k logs one epoch per k
-    passes over the rows.
+
+def train_runs(run: dict[str, Any], seeds: list[int], arrays: Arrays,
+               max_epochs: int | None = None, engine: Engine = "compiled",
+               on_epoch: EpochHook | None = None) -> list[dict[str, Any]]:
+    """Train one model of ``run`` per seed, stepped together; return each one's history,
+    timing and test scores, in ``seeds`` order.
+
+    Several seeds are *towers*: K models, each exactly the one a single run builds for its
+    seed (initial weights, dropout seed, epoch orders, optimizer, callbacks, probes), stepped
+    by one compiled call per epoch, so K models' arithmetic pays one loop's overhead and one
+    compile (``fit_group``; a model whose early stopping fires leaves the group).  Results
+    are those of separate runs (``tests/test_towers.py``).
+
+    ``train_time_s`` is the wall time of the epoch loop (with per-epoch validation, the
+    first epoch's tracing and any probes), as the studies timed ``fit``; ``train_cpu_s`` is
+    the CPU time this process spent in it, on ``threads`` TensorFlow threads.  With K
+    seeds both are the group's time over K (``seeds_together`` K): a fair share when every
+    configuration of a study trains the same K, but no model's own time, which is why a
+    study that reports training time per model trains its seeds one by one
+    (``seeds_together: false`` in its params).  ``probes`` holds the arrays the run's probes
+    recorded (empty without probes).  A run with ``passes_per_epoch`` k logs one epoch per
+    k passes over the rows.
     """
+    if engine == "plain" and len(seeds) != 1:
+        raise ValueError("the plain engine (model.fit) trains one seed at a time")
     epochs = min(run["epochs"], max_epochs) if max_epochs else run["epochs"]
-    trainee = Trainee.fresh(run, seed, len(arrays.x_train), arrays.x_train.shape[1], epochs,
-                            on_epoch)
     validation = None
     if arrays.x_val is not None:
         validation = _fixed_batches(arrays.x_val, encode(arrays.y_val, run))
     y_train = encode(arrays.y_train, run)
     passes = run.get("passes_per_epoch", 1)
     x_epoch, y_epoch = repeated(arrays.x_train, passes), repeated(y_train, passes)
-    probes = probes_for(run.get("probes"), arrays.x_train, y_train, run["loss"],
-                        math.ceil(len(y_epoch) / run["batch_size"]))
-    trainee.callbacks.extend(probes)
+    trainees, probes = [], []
+    for seed in seeds:
+        trainee = Trainee.fresh(run, seed, len(arrays.x_train), arrays.x_train.shape[1], epochs,
+                                on_epoch)
+        probes.append(probes_for(run.get("probes"), arrays.x_train, y_train, run["loss"],
+                                 math.ceil(len(y_epoch) / run["batch_size"])))
+        trainee.callbacks.extend(probes[-1])
+        trainees.append(trainee)
     start, start_cpu = time.perf_counter(), time.process_time()
     if engine == "plain":
-        fit_plain(trainee, x_epoch, y_epoch, run["batch_size"], epochs, validation)
+        fit_plain(trainees[0], x_epoch, y_epoch, run["batch_size"], epochs, validation)
     else:
-        fit_group([trainee], x_epoch, y_epoch, run["batch_size"], epochs, validation)
-    train_time, train_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+        fit_group(trainees, x_epoch, y_epoch, run["batch_size"], epochs, validation)
+    share = len(seeds)
+    timing = {"train_time_s": (time.perf_counter() - start) / share,
+              "train_cpu_s": (time.process_time() - start_cpu) / share,
+              "threads": compute_threads(), "seeds_together": share}
+    test = _fixed_batches(arrays.x_test, encode(arrays.y_test, run))
+    return [_result(run, trainee, test, timing, recorded)
+            for trainee, recorded in zip(trainees, probes)]
+
+
+def _result(run: dict[str, Any], trainee: Trainee, test: tf.data.Dataset,
+            timing: dict[str, Any], probes: list) -> dict[str, Any]:
+    """One model's scores: its last epoch's training metrics and its test metrics."""
     model, curves = trainee.model, trainee.history
-    test = model.evaluate(_fixed_batches(arrays.x_test, encode(arrays.y_test, run)), verbose=0,
-                          return_dict=True)
-    result: dict[str, Any] = {"epochs_run": len(curves["loss"]), "train_time_s": train_time,
-                              "train_cpu_s": train_cpu, "threads": compute_threads(),
+    scores = model.evaluate(test, verbose=0, return_dict=True)
+    result: dict[str, Any] = {"epochs_run": len(curves["loss"]), **timing,
                               "parameters": int(model.count_params())}
     for name in ("loss", *task_named(run["task"]).metrics):
         result[f"train_{name}"] = curves[name][-1]
-        result[f"test_{name}"] = float(test[name])
+        result[f"test_{name}"] = float(scores[name])
     return {**result, "history": curves, "probes": collect(probes)}
