@@ -12,7 +12,7 @@ ifneq ($(wildcard ../shared/data/mnist/mnist.npz),)
 export MNIST_DIR ?= $(abspath ../shared/data/mnist)
 endif
 
-.PHONY: env report test lab labs grade bench bench-queue validate clean
+.PHONY: env report test lab labs grade bench bench-floor bench-queue validate clean
 env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -51,6 +51,12 @@ grade: env  ## autograde: make grade LAB=depth SUBMISSION="hand-ins/*.ipynb" [JO
 
 bench: env  ## speed of the studies' own fit() against the mnistlab trainer
 	$(PY) -m mnistlab.pipeline.bench --out reports/bench.md
+
+# The matmul rate on the threads each `make report` worker trains on (cores / JOBS): a rate per
+# CPU-second falls with more threads, so it is set against the runs' CPU time like for like.
+bench-floor: env  ## only bench's last table: each study's cached full-profile runs against the FLOP floor
+	MNISTLAB_THREADS=$$(( $$(nproc) > $(JOBS) ? $$(nproc) / $(JOBS) : 1 )) \
+	  $(PY) -m mnistlab.pipeline.bench --floor-only
 
 bench-queue: env  ## the cold training queue on Dask against a plain process pool (PROFILE, JOBS)
 	$(PY) -m mnistlab.pipeline.queue_bench --profile $(PROFILE) --executor dask --jobs $(JOBS)

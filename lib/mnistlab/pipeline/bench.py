@@ -6,7 +6,11 @@ machine, side by side on the same models, and shows how far the trainer still is
 float32 matmul floor of the CPU. It is a
 benchmark, not a test: the numbers depend on the machine and on what else is running.
 
+It ends with each study's cached full-profile runs against their FLOP floor
+(``mnistlab.pipeline.floor``), which ``--floor-only`` prints alone, in seconds, not minutes.
+
     python -m mnistlab.pipeline.bench [--epochs N] [--out reports/bench.md]
+    python -m mnistlab.pipeline.bench --floor-only [--out FILE]
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ import numpy as np
 
 from mnistlab.train.backend import keras, tf
 from mnistlab.core.cache import write_bytes_atomic
+from mnistlab.pipeline.floor import render_floor, study_floors
 from mnistlab.train.models import build_model, compile_model
-from mnistlab.train.training import Arrays, prepare_arrays, train_run, train_runs
+from mnistlab.train.training import Arrays, compute_threads, prepare_arrays, train_run, train_runs
 
 SEED = 0
 WARMUP_EPOCHS = 1
@@ -100,17 +105,28 @@ class _EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def matmul_gflops(size: int = MATMUL_SIZE, trials: int = MATMUL_TRIALS) -> float:
-    """Best warm float32 matmul rate: the most arithmetic per second TF gets from this CPU."""
+@dataclass(frozen=True)
+class MatmulRate:
+    """Best warm float32 matmul rates, in GFLOP per second of wall time and per CPU-second."""
+
+    per_s: float
+    per_cpu_s: float
+
+
+def matmul_rates(size: int = MATMUL_SIZE, trials: int = MATMUL_TRIALS) -> MatmulRate:
+    """The most arithmetic TF gets from this CPU: per wall second on all its threads, and per
+    CPU-second (what a run's ``train_cpu_s`` is set against, whatever its thread count)."""
     a = tf.random.uniform((size, size), dtype=tf.float32)
     b = tf.random.uniform((size, size), dtype=tf.float32)
     tf.linalg.matmul(a, b).numpy()
-    best = float("inf")
+    best_wall = best_cpu = float("inf")
     for _ in range(trials):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         tf.linalg.matmul(a, b).numpy()
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best / 1e9
+        best_wall = min(best_wall, time.perf_counter() - start)
+        best_cpu = min(best_cpu, time.process_time() - start_cpu)
+    flops = 2 * size**3
+    return MatmulRate(flops / best_wall / 1e9, flops / best_cpu / 1e9)
 
 
 def study_style_epoch_s(case: Case, arrays: Arrays, epochs: int, seed: int = SEED) -> float:
@@ -245,17 +261,27 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=3,
                         help="warm epochs measured per path, after one warm-up epoch (default 3)")
-    parser.add_argument("--out", type=Path, default=Path("reports/bench.md"),
-                        help="markdown report, written atomically (default reports/bench.md)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="markdown report, written atomically (default reports/bench.md; "
+                        "with --floor-only, printed only)")
+    parser.add_argument("--floor-only", action="store_true",
+                        help="only the per-study table: the cached full-profile runs' CPU time "
+                        "against their FLOP floor (trains nothing)")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
 
     info = machine_info()
     print("\n".join(info), flush=True)
+    rate = matmul_rates()
+    gflops = rate.per_s
+    print(f"float32 matmul: {gflops:.1f} GFLOP/s, {rate.per_cpu_s:.1f} GFLOP per CPU-second",
+          flush=True)
+    floor = "\n".join(render_floor(study_floors(), rate.per_cpu_s, compute_threads())) + "\n"
+    if args.floor_only:
+        report = "# mnistlab FLOP floor\n\n" + "".join(f"- {line}\n" for line in info) + floor
+        return _emit(report, args.out)
     arrays = prepare_arrays("digits")
-    gflops = matmul_gflops()
-    print(f"float32 matmul: {gflops:.1f} GFLOP/s", flush=True)
     rows = []
     for index, case in enumerate(CASES, 1):
         print(f"[{index}/{len(CASES)}] {case.label} @ batch {case.run['batch_size']} ...",
@@ -267,10 +293,17 @@ def main(argv: list[str] | None = None) -> int:
         tower_s[case.label] = towers_epoch_s(case, arrays, args.epochs)
     report = render_markdown(rows, info, gflops, args.epochs) + "\n".join(render_towers(rows, tower_s)) + "\n"
     report += "\n".join(render_single_neuron(bench_single_neuron(args.epochs))) + "\n"
-    write_bytes_atomic(args.out, report.encode())
+    return _emit(report + floor, args.out or Path("reports/bench.md"))
+
+
+def _emit(report: str, out: Path | None) -> int:
+    """Print the report and, when ``out`` is given, save it there."""
+    if out is not None:
+        write_bytes_atomic(out, report.encode())
     print()
     print(report, end="")
-    print(f"\nwritten to {args.out}")
+    if out is not None:
+        print(f"\nwritten to {out}")
     return 0
 
 
