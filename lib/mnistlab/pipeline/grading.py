@@ -34,7 +34,7 @@ from typing import Callable, Iterable
 from mnistlab.core import csvfile
 from mnistlab.core.cache import write_json_atomic
 from mnistlab.core.errors import LabError, MnistlabError
-from mnistlab.core.paths import build_dir, labs_course_dir
+from mnistlab.core.paths import labs_course_dir, run_store, runs_dir
 from mnistlab.pipeline import sandbox
 from mnistlab.pipeline.labs import CELL_TIMEOUT_S, generate, nbgrader, scripts_on_path, shown
 
@@ -224,9 +224,10 @@ def _sandbox_folders(course: Path, lab: str, student: str, root: Path | None) ->
     folders = {name: scratch / name for name in ("home", "runtime", "state", "build")}
     for folder in folders.values():
         folder.mkdir(parents=True)
-    cache = build_dir(root) / "quick" / lab
-    if cache.is_dir():  # the lab's cached runs: trained runs are read, not retrained
-        shutil.copytree(cache, folders["build"] / "quick" / lab)
+    store = run_store("quick", root)
+    if store.is_dir():  # the cached runs (a few MB): trained runs are read, not retrained
+        shutil.copytree(store, runs_dir(folders["build"] / "quick"),
+                        ignore=shutil.ignore_patterns("rejected"))
     folders["autograded"] = course / "autograded" / student  # nbgrader remakes <lab>/ in it
     folders["autograded"].mkdir(parents=True, exist_ok=True)
     folders["scratch"] = scratch
