@@ -37,7 +37,7 @@ def run_store(profile: str, root: Path | None = None) -> Path:
 
 def study_store(results_dir: Path) -> Path:
     """The run store a study's build folder (``study_build_dir``) reads: its profile's."""
-    return runs_dir(Path(results_dir).parents[1])
+    return runs_dir(Path(results_dir).resolve().parents[1])
 
 
 def runs_dir(folder: Path) -> Path:
