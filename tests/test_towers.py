@@ -82,3 +82,22 @@ def test_the_plain_engine_trains_one_seed_at_a_time(mnist_dir):
     arrays = prepare_arrays("digits", "unit", "unit", 200, 100, 0.0)
     with pytest.raises(ValueError, match="one seed at a time"):
         train_runs(_run(epochs=1), [0, 1], arrays, engine="plain")
+
+
+def test_a_test_curve_ends_at_the_runs_test_scores_and_starts_as_a_shorter_run(mnist_dir):
+    """The training-length reading (004 Tables I-II) reads a longer run's test curve at an
+    earlier epoch: that must be what a run stopped there scores, and its last point must be
+    the run's own test score, for towers as for one seed."""
+    arrays = prepare_arrays("digits", "unit", "unit", 1000, 500, 0.2)
+    run = _run(epochs=4, test_curve=True, loss="categorical_crossentropy")
+    together = train_runs(run, [0, 1], arrays)
+    shorter = train_run({**run, "epochs": 2, "test_curve": False}, 1, arrays)
+    for result in together:
+        assert len(result["history"]["test_loss"]) == 4
+        assert result["history"]["test_loss"][-1] == result["test_loss"]
+        assert result["history"]["test_accuracy"][-1] == result["test_accuracy"]
+    assert together[1]["history"]["test_loss"][1] == shorter["test_loss"]
+    assert together[1]["history"]["test_accuracy"][1] == shorter["test_accuracy"]
+    assert together[1]["history"]["val_loss"][:2] == shorter["history"]["val_loss"]
+    with pytest.raises(ValueError, match="without a test curve"):
+        train_runs(run, [0], arrays, engine="plain")

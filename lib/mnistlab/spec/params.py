@@ -201,6 +201,9 @@ class MlpRun(Strict):
     train_inputs: Scaling = "unit"
     test_inputs: Scaling = "unit"
     probes: Probes | None = None
+    test_curve: bool = Field(False, description="evaluate the test set after every epoch too, "
+                             "logged as test_loss and test_<metric> beside the validation "
+                             "curves: a reading of an unstated training length")
     kernel_initializer: Initializer | None = Field(None, description="every Dense layer's "
                                                    "weights; omitted = Keras's glorot_uniform")
     init: Literal["keras", "pytorch"] | None = Field(

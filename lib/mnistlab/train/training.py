@@ -284,11 +284,14 @@ class Trainee:
 
 
 def fit_group(trainees: list[Trainee], x: np.ndarray, y: np.ndarray, batch_size: int,
-              epochs: int, validation: tf.data.Dataset | None = None) -> None:
+              epochs: int, validation: tf.data.Dataset | None = None,
+              test: tf.data.Dataset | None = None) -> None:
     """``model.fit``'s epoch loop for models stepped together by one compiled call per epoch.
 
     One trainee is ``train_run``; several are ``train_runs``' towers.  A trainee whose early
-    stopping fires leaves the group, and the call is rebuilt for the rest.
+    stopping fires leaves the group, and the call is rebuilt for the rest.  With ``test``
+    (a run's ``test_curve``) each epoch also logs the test scores, as the run's final ones
+    are computed.
     """
     lists = {id(t): keras.callbacks.CallbackList(t.callbacks, model=t.model, epochs=epochs)
              for t in trainees}
@@ -308,7 +311,7 @@ def fit_group(trainees: list[Trainee], x: np.ndarray, y: np.ndarray, batch_size:
             trainee.model.reset_metrics()
         run_epoch([next(t.orders) for t in active])
         for trainee in active:
-            logs = _epoch_logs(trainee.model, validation)
+            logs = _epoch_logs(trainee.model, validation, test)
             for key, value in logs.items():
                 trainee.history.setdefault(key, []).append(value)
             lists[id(trainee)].on_epoch_end(epoch, logs)
@@ -316,12 +319,15 @@ def fit_group(trainees: list[Trainee], x: np.ndarray, y: np.ndarray, batch_size:
         lists[id(trainee)].on_train_end()
 
 
-def _epoch_logs(model: keras.Model, validation: tf.data.Dataset | None) -> dict[str, float]:
-    """The training metrics of the epoch just run, then validation scores as ``fit`` names them."""
+def _epoch_logs(model: keras.Model, validation: tf.data.Dataset | None,
+                test: tf.data.Dataset | None = None) -> dict[str, float]:
+    """The training metrics of the epoch just run, then validation scores as ``fit`` names
+    them, then (a test curve) the test scores as ``test_<metric>``."""
     logs = {k: float(v) for k, v in model.get_metrics_result().items()}
-    if validation is not None:
-        scores = model.evaluate(validation, verbose=0, return_dict=True)
-        logs.update({f"val_{k}": float(v) for k, v in scores.items()})
+    for prefix, data in (("val_", validation), ("test_", test)):
+        if data is not None:
+            scores = model.evaluate(data, verbose=0, return_dict=True)
+            logs.update({f"{prefix}{k}": float(v) for k, v in scores.items()})
     return logs
 
 
@@ -360,7 +366,8 @@ def train_runs(run: dict[str, Any], seeds: list[int], arrays: Arrays,
     compile (``fit_group``; a model whose early stopping fires leaves the group).  Results
     are those of separate runs (``tests/test_towers.py``).
 
-    ``train_time_s`` is the wall time of the epoch loop (with per-epoch validation, the
+    ``train_time_s`` is the wall time of the epoch loop (with per-epoch validation and test
+    curve, the
     first epoch's tracing and any probes), as the studies timed ``fit``; ``train_cpu_s`` is
     the CPU time this process spent in it, on ``threads`` TensorFlow threads.  With K
     seeds both are the group's time over K (``seeds_together`` K): a fair share when every
@@ -370,8 +377,9 @@ def train_runs(run: dict[str, Any], seeds: list[int], arrays: Arrays,
     recorded (empty without probes).  A run with ``passes_per_epoch`` k logs one epoch per
     k passes over the rows.
     """
-    if engine == "plain" and len(seeds) != 1:
-        raise ValueError("the plain engine (model.fit) trains one seed at a time")
+    if engine == "plain" and (len(seeds) != 1 or run.get("test_curve")):
+        raise ValueError("the plain engine (model.fit) trains one seed at a time, without a "
+                         "test curve")
     epochs = min(run["epochs"], max_epochs) if max_epochs else run["epochs"]
     validation = None
     if arrays.x_val is not None:
@@ -387,16 +395,17 @@ def train_runs(run: dict[str, Any], seeds: list[int], arrays: Arrays,
                                  math.ceil(len(y_epoch) / run["batch_size"])))
         trainee.callbacks.extend(probes[-1])
         trainees.append(trainee)
+    test = _fixed_batches(arrays.x_test, encode(arrays.y_test, run))
     start, start_cpu = time.perf_counter(), time.process_time()
     if engine == "plain":
         fit_plain(trainees[0], x_epoch, y_epoch, run["batch_size"], epochs, validation)
     else:
-        fit_group(trainees, x_epoch, y_epoch, run["batch_size"], epochs, validation)
+        fit_group(trainees, x_epoch, y_epoch, run["batch_size"], epochs, validation,
+                  test if run.get("test_curve") else None)
     share = len(seeds)
     timing = {"train_time_s": (time.perf_counter() - start) / share,
               "train_cpu_s": (time.process_time() - start_cpu) / share,
               "threads": compute_threads(), "seeds_together": share}
-    test = _fixed_batches(arrays.x_test, encode(arrays.y_test, run))
     return [_result(run, trainee, test, timing, recorded)
             for trainee, recorded in zip(trainees, probes)]
 
