@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from mnistlab.analysis import scorecard, verdicts
-from mnistlab.analysis.compare import agreement, agreement_of
+from mnistlab.analysis.compare import agreement, agreement_of, inside_by_epoch
+from mnistlab.analysis.curves import epoch_spans
 from mnistlab.analysis.derived import connection_weights
 from mnistlab.analysis.stats import independent_difference
 from mnistlab.spec.published import CompareSpec, PublishedTable, ReadingSpec
@@ -222,3 +223,49 @@ def test_the_interval_width_in_standard_deviations_by_seeds():
     assert single_run_width(3) == pytest.approx(T2 * math.sqrt(4 / 3))  # 4.97
     assert single_run_width(5) == pytest.approx(T4 * math.sqrt(6 / 5))  # 3.04
     assert math.isnan(single_run_width(1))
+
+
+def _curve_runs() -> pd.DataFrame:
+    """Two settings, three seeds each, test losses after epochs 1-4 (u's third seed stops
+    after epoch 3)."""
+    histories = {"u": [[0.9, 0.5, 0.30, 0.40], [0.85, 0.5, 0.32, 0.42], [0.8, 0.5, 0.34]],
+                 "v": [[0.6, 0.2, 0.10, 0.10], [0.6, 0.3, 0.12, 0.12], [0.6, 0.4, 0.14, 0.14]]}
+    return pd.DataFrame([{"name": name, "label": name, "group": "main", "seed": seed,
+                          "test_loss": curve[-1], "history": {"test_loss": curve}}
+                         for name, curves in histories.items()
+                         for seed, curve in enumerate(curves)])
+
+
+def test_a_column_read_at_an_epoch_takes_each_runs_test_curve_there():
+    compare = {"key": "k", "columns": {"loss": {"metric": "test_loss", "epoch": 3}}}
+    frame = agreement(_curve_runs(), _table("t", ["k", "loss"], [["u", 0.31], ["v", 0.5]],
+                                            compare)).set_index("row")
+    # u after epoch 3: 0.30, 0.32, 0.34: mean 0.32, s = 0.02, PI ± T2·0.02·√(4/3)
+    assert frame.loc["u", "mean"] == pytest.approx(0.32)
+    assert frame.loc["u", "pi"] == pytest.approx(T2 * 0.02 * math.sqrt(4 / 3))
+    assert frame.loc["u", "verdict"] == "inside"
+    assert frame.loc["v", "mean"] == pytest.approx(0.12)
+    assert frame.loc["v", "verdict"] == "far"  # 0.5 ∉ 0.12 ± 0.099
+    late = agreement(_curve_runs(), _table("t", ["k", "loss"], [["u", 0.4]],
+                                           {**compare, "columns": {"loss": {"metric": "test_loss",
+                                                                            "epoch": 9}}}))
+    assert late["verdict"].iloc[0] == "unjudged"
+    assert "no test score after epoch 9" in late["why"].iloc[0]
+
+
+def test_an_epoch_reads_only_a_test_curve():
+    with pytest.raises(ValueError, match="epoch reads a test curve"):
+        CompareSpec.model_validate({"key": "k", "columns": {"acc": {"metric": "val_accuracy",
+                                                                    "epoch": 3}}})
+
+
+def test_published_numbers_inside_the_test_curves_interval_epoch_by_epoch():
+    table = _table("t", ["k", "loss"], [["u", 0.5], ["v", 0.13]],
+                   {"key": "k", "columns": {"loss": {"metric": "test_loss"}}})
+    inside = inside_by_epoch(_curve_runs(), table)
+    # u: epoch 1 is 0.85 ± T2·0.05·√(4/3) = [0.60, 1.10] ∌ 0.5; epoch 2 has no spread (s = 0): 0.5 is its mean;
+    # epoch 4 has two runs (0.41 ± 12.7·0.0141·√1.5): wide enough for 0.5.
+    assert inside.loc[("u", "loss")].tolist() == [False, True, False, True]
+    # v: epoch 2 is 0.3 ± 0.4·... (s = 0.1) ∋ 0.13; epochs 3-4 are 0.12 ± 0.099 ∋ 0.13.
+    assert inside.loc[("v", "loss")].tolist() == [False, True, True, True]
+    assert epoch_spans(inside.all()) == [(2, 2), (4, 4)]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mnistlab.analysis import verdicts
+from mnistlab.analysis.curves import stacked
 from mnistlab.analysis.derived import DERIVED_METRICS
 from mnistlab.analysis.stats import Spread, independent_difference, spread
 from mnistlab.spec.published import UNIT_SCALE, ColumnSpec, PublishedTable, tolerance_of
@@ -46,12 +47,24 @@ def _row_keys(runs: pd.DataFrame, table: PublishedTable) -> pd.Series:
     return runs[spec.match].astype(str).map(lambda value: to_key.get(value, value))
 
 
-def _per_seed(runs: pd.DataFrame, metric: str, unit: str) -> pd.DataFrame:
-    """Measured values of one metric: rows = published keys, columns = seeds."""
-    if metric in DERIVED_METRICS and metric not in runs:
+def at_epoch(history: dict[str, list[float]], metric: str, epoch: int) -> float:
+    """A run's ``metric`` after ``epoch`` (1-based) from its epoch logs; NaN for a run that
+    stopped earlier or logged no such curve."""
+    curve = history.get(metric, []) if isinstance(history, dict) else []
+    return float(curve[epoch - 1]) if len(curve) >= epoch else math.nan
+
+
+def _per_seed(runs: pd.DataFrame, column: ColumnSpec) -> pd.DataFrame:
+    """Measured values of one compared column: rows = published keys, columns = seeds."""
+    metric = column.metric
+    if column.epoch is not None:
+        metric = f"{metric}@{column.epoch}"
+        runs = runs.assign(**{metric: runs["history"].map(
+            lambda h: at_epoch(h, column.metric, column.epoch))})
+    elif metric in DERIVED_METRICS and metric not in runs:
         runs = runs.assign(**{metric: runs.apply(DERIVED_METRICS[metric], axis=1)})
     return runs.pivot_table(index="_row", columns="seed", values=metric, aggfunc="first",
-                            dropna=False) * UNIT_SCALE[unit]
+                            dropna=False) * UNIT_SCALE[column.unit]
 
 
 def _measured(values: pd.DataFrame, key: str) -> pd.Series:
@@ -125,7 +138,7 @@ def agreement(results: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
         order += [k for k in dict.fromkeys(runs["_row"]) if k not in published.index]
     rows = []
     for name, column in spec.columns.items():
-        measured = _per_seed(runs, column.metric, column.unit)
+        measured = _per_seed(runs, column)
         lowest, highest = metric_range(column.metric, column.unit) if column.versus is None \
             else (-math.inf, math.inf)
         for key in order:
@@ -135,6 +148,9 @@ def agreement(results: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
             s, basis = _spread(measured, key, column)
             low, high = max(s.mean - s.pi, lowest), min(s.mean + s.pi, highest)
             verdict, why = _judge(table, name, key, value, s, values, low, high, len(values))
+            if verdict == "unjudged" and column.epoch is not None:
+                why = (f"not judged: our runs have no test score after epoch {column.epoch} "
+                       "(they end earlier, or record no test curve)")
             rows.append({"table": table.name, "row": key, "column": name,
                          "metric": column.metric, "reference": column.versus,
                          "kind": column.kind, "direction": bound_direction(table, column, key),
@@ -217,3 +233,30 @@ def compared_runs(results: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
     if spec.unpublished == "hide":
         runs = runs[runs["row"].isin(table.frame[spec.key].astype(str))]
     return runs
+
+
+def inside_by_epoch(results: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
+    """A published table against our test curves, epoch by epoch: for each published number
+    whose column is a test score (not a difference), is it inside our single-run interval of
+    that score after epoch 1, 2, ...?  Rows (row, column) in the table's order, columns the
+    epochs (True, False; False past the shortest curve's end).  The reading of an unstated
+    training length: the runs need test curves (``test_curve: true``)."""
+    spec = table.compare
+    runs = compared_runs(results, table)
+    published = table.frame.set_index(table.frame[spec.key].astype(str))
+    inside: dict[tuple[str, str], list[bool]] = {}
+    for name, column in spec.columns.items():
+        if column.versus is not None or not column.metric.startswith("test_"):
+            continue
+        for key in published.index:
+            value = published.at[key, name]
+            curves = stacked(runs.loc[runs["row"] == key, "history"], column.metric)
+            if value is None or pd.isna(value) or not curves.size:
+                continue
+            curves = curves * UNIT_SCALE[column.unit]
+            inside[(key, name)] = [spread(epoch).inside_pi(float(value)) for epoch in curves.T]
+    frame = pd.DataFrame.from_dict(inside, orient="index").fillna(False).astype(bool)
+    frame.columns = range(1, frame.shape[1] + 1)
+    frame.index = pd.MultiIndex.from_tuples(frame.index, names=["row", "column"]) \
+        if len(frame) else pd.MultiIndex.from_tuples([], names=["row", "column"])
+    return frame

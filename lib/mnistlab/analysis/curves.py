@@ -120,3 +120,29 @@ def with_statistics(results: pd.DataFrame, rows: int) -> pd.DataFrame:
     out = pd.concat([results.drop(columns=extra.columns, errors="ignore"), extra], axis=1)
     out.attrs.update(results.attrs)  # where the runs live: the scorecard's agreement goes there
     return out
+
+
+def stacked(histories: Sequence[dict[str, list[float]]], key: str) -> np.ndarray:
+    """Runs × epochs of one epoch log, shorter runs (early stopping) padded with NaN; runs
+    that did not log ``key`` are left out."""
+    curves = [np.asarray(h[key], dtype=float) for h in histories if key in h]
+    if not curves:
+        return np.empty((0, 0))
+    out = np.full((len(curves), max(len(c) for c in curves)), np.nan)
+    for row, curve in zip(out, curves):
+        row[:len(curve)] = curve
+    return out
+
+
+def epoch_spans(inside: Sequence[bool]) -> list[tuple[int, int]]:
+    """The runs of consecutive True in a per-epoch mask, as 1-based (first, last) epochs:
+    [F, T, T, F, T] gives [(2, 3), (5, 5)]."""
+    spans: list[tuple[int, int]] = []
+    for epoch, flag in enumerate(inside, 1):
+        if not flag:
+            continue
+        if spans and spans[-1][1] == epoch - 1:
+            spans[-1] = (spans[-1][0], epoch)
+        else:
+            spans.append((epoch, epoch))
+    return spans

@@ -34,6 +34,10 @@ from mnistlab.spec.tasks import TASKS
 
 PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "seaborn", "papermill", "nbconvert", "jupytext")
 
+# The epoch logs a curve is read from: Keras names validation scores val_<metric>, and a
+# run with a test curve logs test_<metric>.
+CURVE_PREFIX = {"validation": "val_", "test": "test_"}
+
 
 @dataclass
 class Study:
@@ -281,27 +285,29 @@ class Study:
             for item in items:
                 display(Markdown(item) if isinstance(item, str) else _breakable(item))
 
-    def curves(self, results: pd.DataFrame, metrics: list[str]
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Per-epoch values of ``metrics`` for every run a published table is compared with,
-        and the published values they should reach.
+    def curves(self, results: pd.DataFrame, metrics: list[str], tables: list[str] | None = None,
+               source: str = "validation") -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per-epoch values of ``metrics`` for every run a published table (of ``tables``,
+        default all) is compared with, and the published values they should reach.
 
         One panel per published row key; the table's title is the line (tables that set the
-        same published rows beside different readings share a panel).  Validation values
-        when the runs have them, else training values.  Published values are converted to
-        the curves' units (a percentage becomes a fraction).
+        same published rows beside different readings share a panel).  ``source``'s values
+        (validation, or test for runs with a test curve) when the runs have them, else
+        training values.  Published values are converted to the curves' units (a
+        percentage becomes a fraction).
         """
+        prefix = CURVE_PREFIX[source]
         rows, marks = [], []
         for name, table in self.published.items():
-            if table.compare is None:
+            if table.compare is None or (tables is not None and name not in tables):
                 continue
             for _, run in compare.compared_runs(results, table).iterrows():
                 for metric in metrics:
-                    key = f"val_{metric}" if f"val_{metric}" in run["history"] else metric
-                    source = "validation" if key != metric else "training"
+                    key = f"{prefix}{metric}" if f"{prefix}{metric}" in run["history"] else metric
+                    source_of = source if key != metric else "training"
                     rows += [{"panel": run["row"], "hue": table.title,
                               "seed": run["seed"], "epoch": epoch, "metric": metric,
-                              "source": source, "value": value}
+                              "source": source_of, "value": value}
                              for epoch, value in enumerate(run["history"].get(key, []), 1)]
             keys = table.frame[table.compare.key].astype(str)
             columns = {name: column for name, column in table.compare.columns.items()

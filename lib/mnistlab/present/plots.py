@@ -13,6 +13,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
+from mnistlab.analysis.curves import stacked
 from mnistlab.present import style
 
 MEASURED, PUBLISHED = "#1f77b4", "#d62728"
@@ -143,17 +144,6 @@ TRAINING, VALIDATION = "#1f77b4", "#ff7f0e"
 MARK_COLUMNS = ["panel", "metric", "value", "label"]  # published_marks, one line each
 
 
-def _stacked(histories: pd.Series, key: str) -> np.ndarray:
-    """Runs × epochs of one epoch log, shorter runs (early stopping) padded with NaN."""
-    curves = [np.asarray(h[key], dtype=float) for h in histories if key in h]
-    if not curves:
-        return np.empty((0, 0))
-    out = np.full((len(curves), max(len(c) for c in curves)), np.nan)
-    for row, curve in zip(out, curves):
-        row[:len(curve)] = curve
-    return out
-
-
 def _mean_and_band(ax: plt.Axes, curves: np.ndarray, colour: str, label: str) -> None:
     """Mean over runs per epoch, and a band from the lowest to the highest run."""
     if not curves.size:
@@ -186,8 +176,8 @@ def curve_grid(results: pd.DataFrame, by: str, metrics: tuple[str, ...] = ("accu
         runs = results[results[by] == value]
         for ax, metric in zip(panels, metrics):
             scale, unit = percent(metric)
-            _mean_and_band(ax, scale * _stacked(runs["history"], metric), TRAINING, "training")
-            _mean_and_band(ax, scale * _stacked(runs["history"], f"val_{metric}"), VALIDATION,
+            _mean_and_band(ax, scale * stacked(runs["history"], metric), TRAINING, "training")
+            _mean_and_band(ax, scale * stacked(runs["history"], f"val_{metric}"), VALIDATION,
                            "validation")
             for _, mark in marks[(marks["panel"] == value) & (marks["metric"] == metric)].iterrows():
                 ax.axhline(scale * mark["value"], color=PUBLISHED, ls="--", lw=1.2,
@@ -268,7 +258,7 @@ def curves_by_updates(results: pd.DataFrame, hue: str, metric: str = "val_loss",
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for value, colour in zip(values, colours):
         runs = results[results[hue] == value]
-        curves = _stacked(runs["history"], metric)
+        curves = stacked(runs["history"], metric)
         updates = np.arange(1, curves.shape[1] + 1) * int(runs["steps_per_epoch"].iloc[0])
         with np.errstate(all="ignore"):
             ax.plot(updates, np.nanmean(curves, 0), color=colour, label=str(value))

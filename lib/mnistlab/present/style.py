@@ -176,3 +176,11 @@ def setting(value: Any) -> str:
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """``1 epoch``, ``3 epochs``: never "epoch(s)"."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def epochs(mask: Any) -> str:
+    """``5–12, 20``: the 1-based epochs where a per-epoch mask holds, or ``none``."""
+    from mnistlab.analysis.curves import epoch_spans
+
+    spans = epoch_spans(list(mask))
+    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in spans) or "none"

@@ -22,6 +22,7 @@ runs each published row is and which measured metric each published column is:
           accuracy: {metric: test_accuracy, unit: fraction, digits: 4}
           accuracy_delta: {metric: test_accuracy, versus: Baseline}   # paired by seed
           training_time_s: {metric: train_time_s, tolerance: 50%}    # or 0.005: absolute
+          loss_at_95: {metric: test_loss, epoch: 95}   # off the runs' test curves (test_curve)
       explanations:                   # where the study's report explains a disagreement
         - section: "The basic model and its loss of 35.08"   # a heading in the report
           rows: [1]                   # published keys (default: every row)
@@ -86,6 +87,9 @@ class ColumnSpec(_Strict):
     versus: str | int | None = Field(None, description="published key of the reference row: "
                                      "the measured value is then the seed-paired difference")
     relative: bool = Field(False, description="with versus: 100·(x − ref)/ref instead of x − ref")
+    epoch: int | None = Field(None, ge=1, le=100000, description="the metric after this epoch, "
+                              "read off the runs' test curves (test_curve: true): a reading of "
+                              "an unstated training length")
     tolerance: float | str | None = Field(None, description="accepted |our mean − published| "
                                           "outside the prediction interval: a number in the "
                                           "column's unit (0.005) or a percentage of the "
@@ -104,6 +108,15 @@ class ColumnSpec(_Strict):
                              "it per row); only a bound takes a direction")
         if self.kind in ("exact", "trend") and (self.tolerance is not None or self.versus):
             raise ValueError(f"kind: {self.kind} takes neither tolerance nor versus")
+        return self
+
+    @model_validator(mode="after")
+    def _epoch_reads_a_test_curve(self) -> "ColumnSpec":
+        if self.epoch is not None and (not self.metric.startswith("test_") or self.versus
+                                       or self.kind != "value"):
+            raise ValueError(f"epoch reads a test curve: it needs a test metric (test_loss, "
+                             f"test_accuracy), kind value and no versus; got metric "
+                             f"{self.metric!r}")
         return self
 
     @model_validator(mode="after")

@@ -374,3 +374,82 @@ def _loss_levels(study: "Study", runs: "pd.DataFrame") -> list[Any]:
                  "we did." if above == len(frame) and rising == len(frame) else ".")
     return ["### Why are our test losses lower than the published ones?",
             frame.drop(columns=["_above", "_rising", "_more"]), text]
+
+
+@ANALYSES.add("004.training_length")
+def training_length(study: "Study", results: "pd.DataFrame") -> list[Any]:
+    """How long did the study train? Tables I and II's published test scores against our test
+    curves of the same networks trained to 150 epochs (group ``longer``), epoch by epoch: at
+    which training lengths each published pair, and the whole table, is what one of our runs
+    gives (``compare.inside_by_epoch``)."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from mnistlab.analysis.compare import compared_runs, inside_by_epoch
+    from mnistlab.present import plots, style
+
+    require(study, results, groups=[LONGER], curves=["test_loss"])
+    name, table = _longer_table(study)
+    inside = inside_by_epoch(results, table)
+    if inside.empty:
+        return ["### How long did the study train?", "No published row has a test curve here."]
+    runs = compared_runs(results, table)
+    last = int(runs["epochs_run"].min())
+    rows = []
+    for key in dict.fromkeys(inside.index.get_level_values("row")):
+        mask = inside.loc[key]
+        rows.append({"setting": key,
+                     **{f"{column} inside at epochs": style.epochs(mask.loc[column])
+                        for column in mask.index},
+                     "both at epochs": style.epochs(mask.all())})
+    together = inside.all()
+    most = inside.sum()
+    reading = {c.epoch for c in table.compare.columns.values() if c.epoch is not None}
+    at = reading.pop() if len(reading) == 1 else None
+    whole = (f"All {len(inside)} of Table {_roman(table)}'s published numbers fall inside our "
+             f"intervals together after {style.epochs(together)} epochs."
+             if together.any() else
+             f"At no epoch do all {len(inside)} published numbers fall inside together; the "
+             f"most at once is {int(most.max())} of {len(inside)}, after "
+             f"{style.epochs(most == most.max())} epochs.")
+    if at is not None:
+        whole += (f" The reading *{table.reading.name}* (its table above) judges the numbers "
+                  f"after epoch {at}, " + ("one of these epochs." if bool(most.get(at, 0) ==
+                                                                         most.max())
+                                           else f"where {int(most.get(at, 0))} are inside: "
+                                           "not the best epoch of this run."))
+    curves, marks = study.curves(results, [ACCURACY, LOSS], tables=[name], source="test")
+    figure = plots.curve_panels(curves, marks, per_row=2,
+                                title=f"Test scores by epoch, trained {last} epochs")
+    plt.close(figure)
+    return [
+        "### How long did the study train? Test scores epoch by epoch",
+        f"The study does not say how many epochs it trained. Our runs of group *{LONGER}* are "
+        f"this table's networks trained to {last} epochs (their first epochs are the shorter "
+        "runs' to the last bit), scoring the test set after every epoch. At each epoch a "
+        "published number is inside or outside our 95% prediction interval for one run of "
+        "that length; the figure draws the mean with its 95% CI band, the published values "
+        "dashed.",
+        figure,
+        pd.DataFrame(rows).set_index("setting"),
+        whole,
+    ]
+
+
+LONGER = "longer"  # the training-length reading's configuration group
+ACCURACY, LOSS = "accuracy", "loss"  # the compared scores, as the epoch logs name them
+
+
+def _longer_table(study: "Study") -> tuple[str, Any]:
+    """The published table of the training-length reading (compared with group ``longer``)."""
+    from mnistlab.core.errors import MissingRuns
+
+    for name, table in study.published.items():
+        if table.compare is not None and table.compare.group == LONGER:
+            return name, table
+    raise MissingRuns(f"a published table compared with the runs of group {LONGER}")
+
+
+def _roman(table: Any) -> str:
+    """"I" for table1's readings, "II" for table2's: as the study numbers them."""
+    return {"table1": "I", "table2": "II"}.get(table.numbers, table.numbers)

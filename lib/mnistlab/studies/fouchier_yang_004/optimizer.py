@@ -276,3 +276,53 @@ def adamax_loss(study: "Study", results: "pd.DataFrame") -> list[Any]:
         pd.DataFrame(rows).set_index(["reading", "optimizer"]),
         "\n".join(notes),
     ]
+
+
+@ANALYSES.add("004.test_epochs")
+def test_epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
+    """Does one training length explain Table III? Every run scored the test set after each
+    epoch (``test_curve``), so each row's published pair is set against our single-run
+    intervals epoch by epoch (``compare.inside_by_epoch``), per reading: at which epochs each
+    row fits, and whether one length fits every row."""
+    import pandas as pd
+
+    from mnistlab.analysis.compare import inside_by_epoch
+    from mnistlab.present import style
+
+    require(study, results, rows=(), curves=["test_accuracy", "test_loss"])
+    rows, text = [], []
+    for name in _readings(study):
+        inside = inside_by_epoch(results, study.published[name])
+        if inside.empty:
+            continue
+        label = _label(study, name)
+        both = {}
+        for key in dict.fromkeys(inside.index.get_level_values("row")):
+            both[key] = inside.loc[key].all()
+            rows.append({"reading": label, "optimizer": key,
+                         "accuracy inside at epochs": style.epochs(inside.loc[(key, ACCURACY)]),
+                         "loss inside at epochs": style.epochs(inside.loc[(key, LOSS)]),
+                         "both at epochs": style.epochs(both[key])})
+        fits = pd.DataFrame(both).sum(axis=1)
+        never = [key for key, mask in both.items() if not mask.any()]
+        if int(fits.max()) == len(both):
+            verdict = (f"every row's pair falls inside together after {style.epochs(fits == len(both))} "
+                       "epochs: one training length explains the table")
+        else:
+            verdict = (f"no single training length fits every row: at most {int(fits.max())} of "
+                       f"{len(both)} rows at once, after {style.epochs(fits == fits.max())} epochs"
+                       + (f"; {', '.join(never)} at no epoch of {inside.shape[1]}" if never else ""))
+        text.append(f"- *{label}*: {verdict}.")
+    if not rows:
+        return ["### One training length for Table III?", "No published row has a test curve here."]
+    return [
+        "### One training length for Table III?",
+        "Every run scored the test set after each epoch, so a published row can be set beside "
+        "our runs of any length up to the last: at which epochs its accuracy, its loss, and both "
+        "together are inside our 95% prediction interval for one run. If the study trained "
+        "every optimizer for the same unstated number of epochs, one epoch fits every row.",
+        pd.DataFrame(rows).set_index(["reading", "optimizer"]),
+        "\n".join(text) + "\n\nRows that fit only at different epochs mean that no single reading "
+        "of the training length reproduces Table III: the study would have trained its optimizers "
+        "for different lengths, or its numbers differ from ours for another reason.",
+    ]
