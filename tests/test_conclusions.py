@@ -86,3 +86,28 @@ def test_the_sparse_better_claim_follows_the_paired_differences(gap, claim):
     accuracy = paired_difference(results, "group", "figure5", "figure4", "test_accuracy")
     loss = paired_difference(results, "group", "figure5", "figure4", "test_loss")
     assert claim in _equivalence(loss, accuracy, results, study)
+
+
+def test_figure5_differences_are_set_beside_their_figure4_twins():
+    """Our runs: every setting's test loss 0.072 ± seed noise, Δ ≈ 0; Figure 5's −0.011 rows
+    are then far, and the section names them with their Figure 4 twins' printed Δ."""
+    from mnistlab.notebook.plugins import analysis
+    from mnistlab.notebook.study import open_study
+    from mnistlab.spec.params import load_params, resolve_runs
+
+    from .conftest import REPO
+
+    path = REPO / "params/loss/001_chu.yaml"
+    rows = [{**run, "seed": seed, "test_loss": 0.072 + 0.0004 * (seed - 2),
+             "test_accuracy": 0.979 + 0.0002 * (seed - 2), "history": {}}
+            for run in resolve_runs(load_params(path)) for seed in range(5)]
+    items = analysis("001.twin_deltas")(open_study(path), pd.DataFrame(rows))
+    table = next(i for i in items if isinstance(i, pd.DataFrame))
+    text = items[-1]
+    assert table.loc["Decrease Neurons in 1st layer", "5 − 4"] == "-0.012"  # −0.011 against +0.001
+    assert table.loc["Decrease Neurons in 1st layer", "Figure 5 verdict"] == "far"
+    assert "disagree by up to 0.017" in text, "Increasing number of layers: +0.005 against +0.017"
+    assert "Figure 5's are 0.0064 lower on average" in text
+    assert "its baseline run prints 0.079 against Figure 4's 0.073" in text
+    assert "(Decrease Neurons in 1st layer: -0.011; " in text
+    assert "not repeated by the study's own Figure 4 twins (+0.001; " in text

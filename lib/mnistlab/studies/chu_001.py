@@ -157,10 +157,12 @@ def twin_deltas(study: "Study", results: "pd.DataFrame") -> list[Any]:
     setting, set beside each other and beside our interval for Figure 5's differences."""
     import pandas as pd
 
+    from mnistlab.analysis.compare import agreement_of
+
     require(study, results, groups=[CATEGORICAL, SPARSE], published=[CATEGORICAL, SPARSE])
     frames = {group: study.published[group].frame.set_index("description")
               for group in (CATEGORICAL, SPARSE)}
-    agreement = study.agreement(results)
+    agreement = agreement_of(results, study.published)
     ours = agreement[(agreement["table"] == SPARSE) & (agreement["column"] == "loss_delta")] \
         .set_index("row")
     shared = [key for key in frames[SPARSE].index if key in frames[CATEGORICAL].index
@@ -180,22 +182,23 @@ def twin_deltas(study: "Study", results: "pd.DataFrame") -> list[Any]:
     table = pd.DataFrame(rows).set_index("setting")
     base = {g: float(frames[g].at["Baseline", "loss"]) for g in (CATEGORICAL, SPARSE)}
     far = table[table["_far"]]
+    shift = float(table["_gap"].mean())
     sentence = (
         f"Categorical and sparse categorical cross-entropy are one function on these labels "
         f"(section above), so each row is one setting run twice by the study. Its two printed "
         f"loss differences disagree by up to {table['_gap'].abs().max():.3f}, and Figure 5's are "
-        f"{table['_gap'].mean():+.4f} lower on average: its baseline run prints "
-        f"{base[SPARSE]:.3f} against Figure 4's {base[CATEGORICAL]:.3f}, and every difference "
-        "in Figure 5 is taken from that one run.")
+        f"{abs(shift):.4f} {'lower' if shift < 0 else 'higher'} on average: its baseline run "
+        f"prints {base[SPARSE]:.3f} against Figure 4's {base[CATEGORICAL]:.3f}, and every "
+        "difference in Figure 5 is taken from that one run.")
     if len(far):
-        sentence += (f" The {len(far)} far Figure 5 difference" + ("s" if len(far) > 1 else "")
-                     + f" ({', '.join(far.index)}) " + ("are" if len(far) > 1 else "is")
-                     + " not repeated by the study's own Figure 4 twin"
-                     + ("s" if len(far) > 1 else "") + " ("
-                     + ", ".join(table.loc[k, "Figure 4 loss +/-"] for k in far.index)
-                     + "): a difference between two single runs moves by this much, in the "
-                     "study as in ours, so we read them as the study's run-to-run noise around "
-                     "an unusually high baseline, not as an effect of the setting.")
+        sentence += (f" The far Figure 5 difference{'s' if len(far) > 1 else ''} ("
+                     + "; ".join(f"{k}: {table.loc[k, 'Figure 5 loss +/-']}" for k in far.index)
+                     + f") {'are' if len(far) > 1 else 'is'} not repeated by the study's own "
+                     f"Figure 4 twin{'s' if len(far) > 1 else ''} ("
+                     + "; ".join(table.loc[k, "Figure 4 loss +/-"] for k in far.index)
+                     + "): the study's two runs of one setting disagree that much, so we read "
+                     "them as its run-to-run noise around Figure 5's baseline, not as an effect "
+                     "of the setting.")
     return ["### Figure 5's loss differences beside Figure 4's",
             "Each setting's loss difference from its figure's baseline, as Figures 4 and 5 print "
             "them, and ours for Figure 5 with the interval of a difference of two independent "

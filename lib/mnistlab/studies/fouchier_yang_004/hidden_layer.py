@@ -388,11 +388,13 @@ def training_length(study: "Study", results: "pd.DataFrame") -> list[Any]:
     from mnistlab.analysis.compare import compared_runs, inside_by_epoch
     from mnistlab.present import plots, style
 
-    require(study, results, groups=[LONGER], curves=["test_loss"])
+    require(study, results, groups=[LONGER])
+    require(study, results[results["group"] == LONGER], curves=["test_loss"])
     name, table = _longer_table(study)
     inside = inside_by_epoch(results, table)
+    heading = "### How long did the study train? Test scores epoch by epoch"
     if inside.empty:
-        return ["### How long did the study train?", "No published row has a test curve here."]
+        return [heading, "No published row has a test curve here."]
     runs = compared_runs(results, table)
     last = int(runs["epochs_run"].min())
     rows = []
@@ -423,7 +425,7 @@ def training_length(study: "Study", results: "pd.DataFrame") -> list[Any]:
                                 title=f"Test scores by epoch, trained {last} epochs")
     plt.close(figure)
     return [
-        "### How long did the study train? Test scores epoch by epoch",
+        heading,
         f"The study does not say how many epochs it trained. Our runs of group *{LONGER}* are "
         f"this table's networks trained to {last} epochs (their first epochs are the shorter "
         "runs' to the last bit), scoring the test set after every epoch. At each epoch a "
