@@ -39,6 +39,16 @@ def test_every_committed_params_file_is_valid():
     validate(jobs)
 
 
+def test_every_study_the_scorecard_judges_runs_five_seeds_or_more_on_the_full_profile():
+    """Three seeds put a single run's interval at ± 5.0 standard deviations, which accepts
+    almost anything; five put it at ± 3.0 (docs/reports.md)."""
+    for job in discover(REPO):
+        study = open_study(job.params_path)
+        if any(table.compare is not None for table in study.published.values()):
+            seeds = profile_settings(study.params, "full")["seeds"]
+            assert len(seeds) >= 5, f"{job.study} ({job.experiment}): {len(seeds)} seeds"
+
+
 def test_typo_in_a_key_names_it_and_lists_the_allowed_keys(tmp_path):
     path = _edited(tmp_path, lambda raw: raw["defaults"].update(batch_sise=raw["defaults"].pop("batch_size")))
     message = _error(path)
