@@ -104,7 +104,7 @@ def test_figure5_differences_are_set_beside_their_figure4_twins():
     items = analysis("001.twin_deltas")(open_study(path), pd.DataFrame(rows))
     table = next(i for i in items if isinstance(i, pd.DataFrame))
     text = items[-1]
-    assert table.loc["Decrease Neurons in 1st layer", "5 − 4"] == "-0.012"  # −0.011 against +0.001
+    assert table.loc["Decrease Neurons in 1st layer", "Figure 5 − Figure 4"] == "-0.012"  # −0.011 against +0.001
     assert table.loc["Decrease Neurons in 1st layer", "Figure 5 verdict"] == "far"
     assert "disagree by up to 0.017" in text, "Increasing number of layers: +0.005 against +0.017"
     assert "Figure 5's are 0.0064 lower on average" in text

@@ -174,7 +174,8 @@ def twin_deltas(study: "Study", results: "pd.DataFrame") -> list[Any]:
         four, five = (float(frames[g].at[key, "loss_delta"]) for g in (CATEGORICAL, SPARSE))
         row = ours.loc[key] if key in ours.index else None
         rows.append({"setting": text(key), "Figure 4 loss +/-": f"{four:+.3f}",
-                     "Figure 5 loss +/-": f"{five:+.3f}", "5 − 4": f"{five - four:+.3f}",
+                     "Figure 5 loss +/-": f"{five:+.3f}",
+                     "Figure 5 − Figure 4": f"{five - four:+.3f}",
                      "ours, one run's interval": "–" if row is None else
                      f"{row['mean']:+.4f} [{row['pi_low']:+.4f}, {row['pi_high']:+.4f}]",
                      "Figure 5 verdict": "–" if row is None else row["verdict"].replace("_", " "),
