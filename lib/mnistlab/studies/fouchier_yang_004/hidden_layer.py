@@ -420,6 +420,7 @@ def training_length(study: "Study", results: "pd.DataFrame") -> list[Any]:
                                                                          most.max())
                                            else f"where {int(most.get(at, 0))} are inside: "
                                            "not the best epoch of this run."))
+    whole += _same_start(results)
     curves, marks = study.curves(results, [ACCURACY, LOSS], tables=[name], source="test")
     figure = plots.curve_panels(curves, marks, per_row=2,
                                 title=f"Test scores by epoch, trained {last} epochs")
@@ -427,8 +428,8 @@ def training_length(study: "Study", results: "pd.DataFrame") -> list[Any]:
     return [
         heading,
         f"The study does not say how many epochs it trained. Our runs of group *{LONGER}* are "
-        f"this table's networks trained to {last} epochs (their first epochs are the shorter "
-        "runs' to the last bit), scoring the test set after every epoch. At each epoch a "
+        f"this table's networks trained to {last} epochs, scoring the test set after every "
+        "epoch. At each epoch a "
         "published number is inside or outside our 95% prediction interval for one run of "
         "that length; the figure draws the mean with its 95% CI band, the published values "
         "dashed.",
@@ -455,3 +456,22 @@ def _longer_table(study: "Study") -> tuple[str, Any]:
 def _roman(table: Any) -> str:
     """"I" for table1's readings, "II" for table2's: as the study numbers them."""
     return {"table1": "I", "table2": "II"}.get(table.numbers, table.numbers)
+
+
+def _same_start(results: "pd.DataFrame") -> str:
+    """Whether each longer run, read after the shorter run's last epoch, scores exactly what
+    that run scored (same network and seed: the same weights, epoch for epoch)."""
+    def spec(run: "pd.Series") -> tuple:
+        return (tuple(run["hidden"]), str(run["activation"]), run["seed"])
+
+    shorter = {spec(run): run for _, run in results[results["group"].isin([TABLE1, TABLE2])]
+               .iterrows()}
+    pairs = [(run, shorter[spec(run)]) for _, run in results[results["group"] == LONGER].iterrows()
+             if spec(run) in shorter]
+    same = sum(run["history"]["test_loss"][short["epochs_run"] - 1] == short["test_loss"]
+               for run, short in pairs if len(run["history"]["test_loss"]) >= short["epochs_run"])
+    if not pairs:
+        return ""
+    return (f" Read after the shorter runs' last epoch, {same} of {len(pairs)} longer runs score "
+            "exactly the test loss of the shorter run of the same network and seed: they are "
+            "those runs, continued.")
