@@ -416,10 +416,10 @@ def training_length(study: "Study", results: "pd.DataFrame") -> list[Any]:
              f"{style.epochs(most == most.max())} epochs.")
     if at is not None:
         whole += (f" The reading *{table.reading.name}* (its table above) judges the numbers "
-                  f"after epoch {at}, " + ("one of these epochs." if bool(most.get(at, 0) ==
-                                                                         most.max())
-                                           else f"where {int(most.get(at, 0))} are inside: "
-                                           "not the best epoch of this run."))
+                  f"after epoch {at}")
+        whole += (f", which these {last}-epoch runs do not reach." if at > last else
+                  ", one of these epochs." if bool(most.get(at, 0) == most.max()) else
+                  f", where {int(most.get(at, 0))} are inside: not the best epoch of this run.")
     whole += _same_start(results)
     curves, marks = study.curves(results, [ACCURACY, LOSS], tables=[name], source="test")
     figure = plots.curve_panels(curves, marks, per_row=2,
