@@ -318,7 +318,7 @@ def test_the_training_length_reading_finds_the_epochs_each_published_pair_fits()
     assert list(table["both at epochs"]) == ["6", "5", "5"]
     assert list(table["accuracy inside at epochs"]) == ["1–9"] * 3
     assert "At no epoch do all 6 published numbers fall inside together" in text
-    assert "the most at once is 5 of 6, after 5 epochs" in text
+    assert "the most at once is 5 of 6, after epoch 5" in text
     assert "judges the numbers after epoch 100, which these 9-epoch runs do not reach" in text
     assert "4 of 5 longer runs score exactly the test loss of the shorter run" in text
     assert any(type(i).__name__ == "Figure" for i in items), "the test curves are drawn"
@@ -338,4 +338,4 @@ def test_one_training_length_for_table_iii_is_tested_row_by_row():
     text = "\n".join(i for i in items if isinstance(i, str))
     # adam's loss reaches 0.20 after epoch 3; SGD's falls to 0.16 after epoch 8.
     assert list(table["both at epochs"]) == ["3", "8"]
-    assert "no single training length fits every row: at most 1 of 2 rows at once, after 3, 8 epochs" in text
+    assert "no single training length fits every row: at most 1 of 2 rows at once, after epochs 3, 8" in text

@@ -184,3 +184,8 @@ def epochs(mask: Any) -> str:
 
     spans = epoch_spans(list(mask))
     return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in spans) or "none"
+
+
+def after_epochs(mask: Any) -> str:
+    """``after epoch 3``, ``after epochs 3–5, 8``: when a per-epoch mask holds."""
+    return f"after epoch{'s' if sum(bool(x) for x in mask) > 1 else ''} {epochs(mask)}"

@@ -409,11 +409,11 @@ def training_length(study: "Study", results: "pd.DataFrame") -> list[Any]:
     reading = {c.epoch for c in table.compare.columns.values() if c.epoch is not None}
     at = reading.pop() if len(reading) == 1 else None
     whole = (f"All {len(inside)} of Table {_roman(table)}'s published numbers fall inside our "
-             f"intervals together after {style.epochs(together)} epochs."
+             f"intervals together {style.after_epochs(together)}."
              if together.any() else
              f"At no epoch do all {len(inside)} published numbers fall inside together; the "
-             f"most at once is {int(most.max())} of {len(inside)}, after "
-             f"{style.epochs(most == most.max())} epochs.")
+             f"most at once is {int(most.max())} of {len(inside)}, "
+             f"{style.after_epochs(most == most.max())}.")
     if at is not None:
         whole += (f" The reading *{table.reading.name}* (its table above) judges the numbers "
                   f"after epoch {at}")

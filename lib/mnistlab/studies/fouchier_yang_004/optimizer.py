@@ -306,12 +306,16 @@ def test_epochs(study: "Study", results: "pd.DataFrame") -> list[Any]:
         fits = pd.DataFrame(both).sum(axis=1)
         never = [key for key, mask in both.items() if not mask.any()]
         if int(fits.max()) == len(both):
-            verdict = (f"every row's pair falls inside together after {style.epochs(fits == len(both))} "
-                       "epochs: one training length explains the table")
+            verdict = (f"every row's pair falls inside together "
+                       f"{style.after_epochs(fits == len(both))}: one training length explains "
+                       "the table")
+        elif int(fits.max()) == 0:
+            verdict = f"no row's pair falls inside together at any of the {inside.shape[1]} epochs"
         else:
             verdict = (f"no single training length fits every row: at most {int(fits.max())} of "
-                       f"{len(both)} rows at once, after {style.epochs(fits == fits.max())} epochs"
-                       + (f"; {', '.join(never)} at no epoch of {inside.shape[1]}" if never else ""))
+                       f"{len(both)} rows at once, {style.after_epochs(fits == fits.max())}"
+                       + (f"; {', '.join(never)} at none of the {inside.shape[1]} epochs"
+                          if never else ""))
         text.append(f"- *{label}*: {verdict}.")
     if not rows:
         return ["### One training length for Table III?", "No published row has a test curve here."]
