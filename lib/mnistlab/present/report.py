@@ -62,6 +62,10 @@ blockquote { border-left: 4px solid #d62728; background: #fff3f3; margin: 6px 0;
   .long-table table { page-break-inside: auto !important; }
   .long-table tr { break-inside: avoid; }
   .jp-MarkdownCell, .jp-RenderedMarkdown { break-after: avoid; }
+  /* Within an analysis's Markdown, the sentence that introduces a table prints with it
+     (activation: "Table I: Test accuracy, each pair ..." ended a page, its table began the
+     next). */
+  .jp-RenderedMarkdown table { break-before: avoid; }
   /* JupyterLab prints each output whole (break-inside: avoid-page): a long list could then
      only move as a block, leaving no break before a heading that goes with its figure.
      Figures and tables stay whole by their own rules. */
