@@ -422,6 +422,7 @@ def training_length(study: "Study", results: "pd.DataFrame") -> list[Any]:
                   f", where {int(most.get(at, 0))} are inside: not the best epoch of this run.")
     whole += _same_start(results)
     curves, marks = study.curves(results, [ACCURACY, LOSS], tables=[name], source="test")
+    curves = curves.assign(hue=f"our runs (group {LONGER}): mean, 95% CI")
     figure = plots.curve_panels(curves, marks, per_row=2,
                                 title=f"Test scores by epoch, trained {last} epochs")
     plt.close(figure)
