@@ -1,9 +1,10 @@
 """Study 004 (Fouchier & Yang), Section V.B: what its text claims about Table I (activations),
 Table II (widths) and their validation curves (Figures 3 and 4), tested on our runs.
 
-The params switch these on with ``analyses: [004.activation_claims, 004.hidden_layer_curves]``
-(activation) and ``[004.width_claims, 004.hidden_layer_curves]`` (width).  They rely on the
-study's configuration groups ("Table I", "Table II", "best network"), its run names (relu,
+The params switch these on with ``analyses: [004.activation_claims, 004.hidden_layer_curves,
+004.training_length]`` (activation) and ``[004.width_claims, 004.hidden_layer_curves,
+004.training_length]`` (width).  They rely on the study's configuration groups ("Table I",
+"Table II", "best network", and "longer" for the runs trained to 150 epochs with test curves), its run names (relu,
 sigmoid, tanh; 16...128) and the text's "around 99.75%", named here and nowhere else.  Every
 verdict is chosen by a statistic printed beside it.
 """

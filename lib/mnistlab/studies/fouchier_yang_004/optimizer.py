@@ -2,9 +2,10 @@
 reproduces which row of Table III, how many epochs each row implies, and adamax's lower loss
 at lower accuracy.
 
-Its params switch these on with ``analyses: [004.readings, 004.epochs, 004.adamax_loss]``.
-They read the published tables of ``004_fouchier_yang_optimizer.yaml`` (one per reading, the
-same Table III rows beside each) and the runs' validation curves; Table III's column names
+Its params switch these on with ``analyses: [004.readings, 004.epochs, 004.test_epochs,
+004.adamax_loss]``.  They read the published tables of ``004_fouchier_yang_optimizer.yaml``
+(one per reading, the same Table III rows beside each) and the runs' validation and test
+curves; Table III's column names
 (``accuracy``, ``loss``) and row keys (``adam``, ``adamax``) are named here and nowhere else.
 Other 004 experiments keep their analyses in this module too; these functions are
 self-contained.
