@@ -11,7 +11,7 @@ import pytest
 
 from mnistlab.analysis import scorecard, verdicts
 from mnistlab.analysis.compare import agreement, agreement_of, inside_by_epoch
-from mnistlab.analysis.curves import epoch_spans
+from mnistlab.analysis.curves import central_epoch, epoch_spans
 from mnistlab.analysis.derived import connection_weights
 from mnistlab.analysis.stats import independent_difference
 from mnistlab.spec.published import CompareSpec, PublishedTable, ReadingSpec
@@ -269,3 +269,10 @@ def test_published_numbers_inside_the_test_curves_interval_epoch_by_epoch():
     # v: epoch 2 is 0.3 ± 0.4·... (s = 0.1) ∋ 0.13; epochs 3-4 are 0.12 ± 0.099 ∋ 0.13.
     assert inside.loc[("v", "loss")].tolist() == [False, True, True, True]
     assert epoch_spans(inside.all()) == [(2, 2), (4, 4)]
+
+
+def test_a_training_length_is_read_in_the_middle_of_the_longest_span():
+    assert central_epoch([False, True, True, True, False, True]) == 3
+    assert central_epoch([True, True, False, True, True]) == 1, "a tie: the earliest span"
+    assert central_epoch([False, True, True, True, True]) == 3, "2-5: rounded down"
+    assert central_epoch([False, False]) is None

@@ -146,3 +146,14 @@ def epoch_spans(inside: Sequence[bool]) -> list[tuple[int, int]]:
         else:
             spans.append((epoch, epoch))
     return spans
+
+
+def central_epoch(inside: Sequence[bool]) -> int | None:
+    """The middle epoch (1-based, rounded down) of the longest run of True in a per-epoch mask,
+    the earliest such run on a tie; None when there is none.  A training length read off a
+    scan is taken here, away from the edges where one more or one less epoch changes it."""
+    spans = epoch_spans(inside)
+    if not spans:
+        return None
+    first, last = max(spans, key=lambda span: (span[1] - span[0], -span[0]))
+    return (first + last) // 2

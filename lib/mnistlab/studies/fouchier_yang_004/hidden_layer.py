@@ -387,6 +387,7 @@ def training_length(study: "Study", results: "pd.DataFrame") -> list[Any]:
     import pandas as pd
 
     from mnistlab.analysis.compare import compared_runs, inside_by_epoch
+    from mnistlab.analysis.curves import central_epoch
     from mnistlab.present import plots, style
 
     require(study, results, groups=[LONGER])
@@ -415,12 +416,14 @@ def training_length(study: "Study", results: "pd.DataFrame") -> list[Any]:
              f"At no epoch do all {len(inside)} published numbers fall inside together; the "
              f"most at once is {int(most.max())} of {len(inside)}, "
              f"{style.after_epochs(most == most.max())}.")
+    best = central_epoch(list(most == most.max()))
+    whole += f" The middle of the longest such span is epoch {best}."
     if at is not None:
         whole += (f" The reading *{table.reading.name}* (its table above) judges the numbers "
                   f"after epoch {at}")
         whole += (f", which these {last}-epoch runs do not reach." if at > last else
-                  ", one of these epochs." if bool(most.get(at, 0) == most.max()) else
-                  f", where {int(most.get(at, 0))} are inside: not the best epoch of this run.")
+                  ": that epoch." if at == best else
+                  f", where {int(most.get(at, 0))} are inside.")
     whole += _same_start(results)
     curves, marks = study.curves(results, [ACCURACY, LOSS], tables=[name], source="test")
     curves = curves.assign(hue=f"our runs (group {LONGER}): mean, 95% CI")
