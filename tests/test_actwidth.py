@@ -322,7 +322,7 @@ def test_the_training_length_reading_finds_the_epochs_each_published_pair_fits()
     assert "At no epoch do all 6 published numbers fall inside together" in text
     assert "the most at once is 5 of 6, after epoch 5" in text
     assert "The middle of the longest such span is epoch 5." in text
-    assert "judges the numbers after epoch 100, which these 9-epoch runs do not reach" in text
+    assert "judges the numbers after epoch 127, which these 9-epoch runs do not reach" in text
     assert "4 of 5 longer runs score exactly the test loss of the shorter run" in text
     assert any(type(i).__name__ == "Figure" for i in items), "the test curves are drawn"
 
