@@ -276,3 +276,11 @@ def test_a_training_length_is_read_in_the_middle_of_the_longest_span():
     assert central_epoch([True, True, False, True, True]) == 1, "a tie: the earliest span"
     assert central_epoch([False, True, True, True, True]) == 3, "2-5: rounded down"
     assert central_epoch([False, False]) is None
+
+
+def test_a_reason_prints_enough_digits_to_show_the_side():
+    """Adamax's loss: 0.08 lies just below our interval [0.0824, 0.1074]; at the table's two
+    digits the reason would read "0.08 ∉ [0.08, 0.11]"."""
+    why = verdicts.reason("far", 0.08, 0.0824, 0.1074, 2, mean=0.0949)
+    assert why.startswith("far: 0.080 ∉ [0.082, 0.107]")
+    assert verdicts.reason("inside", 0.5, 0.2, 0.9, 2) == "inside: 0.50 ∈ [0.20, 0.90]"

@@ -147,6 +147,9 @@ def reason(verdict: str, published: float, low: float, high: float, digits: int,
            n: int = 0, seeds: int = 0) -> str:
     """One line saying why (the verdict cell's tooltip and ``summary.csv``'s ``why``):
     "inside: 0.9683 ∈ [0.9698, 0.9790]"."""
+    if verdict in ("close", "far", "inside"):  # enough digits to show which side it lies on
+        digits = _telling_digits(published, low, high, digits)
+
     def f(x: float) -> str:
         return f"{x:,.{digits}f}"
 
@@ -170,6 +173,17 @@ def reason(verdict: str, published: float, low: float, high: float, digits: int,
     if verdict == "not_run":
         return "not run in this reading (by design)"
     return f"not judged: {n} finite of {seeds} runs"
+
+
+def _telling_digits(published: float, low: float, high: float, digits: int) -> int:
+    """The fewest digits from ``digits`` (up to three more) at which the published value and
+    the interval's bounds print differently, so "0.08 ∉ [0.08, 0.11]" reads
+    "0.080 ∉ [0.082, 0.107]"."""
+    for more in range(4):
+        shown = [f"{x:.{digits + more}f}" for x in (published, low, high)]
+        if shown[0] not in shown[1:]:
+            return digits + more
+    return digits + 3
 
 
 def trend_reason(result: Trend, key: str) -> str:
