@@ -380,7 +380,7 @@ def curve_panels(curves: pd.DataFrame, references: pd.DataFrame, per_row: int = 
             ax.set_title(f"{panel}", fontsize="small")
             ax.set_ylabel(f"{source} {metric}{unit}".strip().replace("_", " "), fontsize="small")
             ax.set_xlabel("epoch", fontsize="small")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))  # 150 epochs in a narrow panel
             ax.tick_params(labelsize="small")
     handles: dict[str, object] = {}
     for ax in axes.flat:
