@@ -148,9 +148,10 @@ def agreement(results: pd.DataFrame, table: PublishedTable) -> pd.DataFrame:
             s, basis = _spread(measured, key, column)
             low, high = max(s.mean - s.pi, lowest), min(s.mean + s.pi, highest)
             verdict, why = _judge(table, name, key, value, s, values, low, high, len(values))
-            if verdict == "unjudged" and column.epoch is not None:
-                why = (f"not judged: our runs have no test score after epoch {column.epoch} "
-                       "(they end earlier, or record no test curve)")
+            if verdict == "unjudged" and column.epoch is not None and s.n == 0:
+                verdict = "not_run"  # a profile whose runs stop sooner (quick) runs no such reading
+                why = (f"not run in this reading: our runs have no test score after epoch "
+                       f"{column.epoch} (they end earlier, or record no test curve)")
             rows.append({"table": table.name, "row": key, "column": name,
                          "metric": column.metric, "reference": column.versus,
                          "kind": column.kind, "direction": bound_direction(table, column, key),
