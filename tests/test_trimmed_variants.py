@@ -219,8 +219,11 @@ def test_the_issue_s_loss_variant_the_two_baselines_and_50_dropout_with_rmsprop(
         "figure4 and figure5)")
     pairs = outcome["001.loss_pairing"][2]
     assert set(pairs.index) == {"Baseline", "Increasing Dropout to 50%"}
+    twins = outcome["001.twin_deltas"][2]
+    assert twins.loc["Increasing Dropout to 50%", "Figure 5 verdict"] != "–"
+    assert twins.loc["Decrease Neurons in 1st layer", "Figure 5 verdict"] == "–", "not run here"
     only4 = _check(study, results[results["group"] == "figure4"], monkeypatch,
-                   {"001.input_scaling", "001.loss_pairing"})
+                   {"001.input_scaling", "001.loss_pairing", "001.twin_deltas"})
     assert "runs of the group figure5" in _message(only4, "001.loss_pairing")
     unpaired = results[results["name"].isin(["f4-baseline", "f5-drop50"])]
     outcome = _check(study, unpaired, monkeypatch, {"001.input_scaling", "001.loss_pairing"})
@@ -276,11 +279,12 @@ def test_optimizer_003_with_section_3_1_only(tmp_path_factory, mnist_dir, monkey
 def test_activation_with_relu_and_tanh(tmp_path_factory, mnist_dir, monkeypatch):
     study, results = _trained(tmp_path_factory, "activation/004_fouchier_yang.yaml",
                               ["relu", "tanh"], max_epochs=2)
-    outcome = _check(study, results, monkeypatch, set())
+    outcome = _check(study, results, monkeypatch, {"004.training_length"})
     assert outcome["004.activation_claims"][2].startswith("- relu − tanh: ")
     assert "both others" not in outcome["004.activation_claims"][1]
+    assert _message(outcome, "004.training_length").startswith("runs of the group longer")
     outcome = _check(study, results[results["name"] == "tanh"], monkeypatch,
-                     {"004.activation_claims"})
+                     {"004.activation_claims", "004.training_length"})
     assert _message(outcome, "004.activation_claims") == (
         "the configuration relu, which this study does not run (it runs tanh); and runs of 2 or "
         "more configurations, which this study does not run (it runs tanh)")
@@ -289,9 +293,10 @@ def test_activation_with_relu_and_tanh(tmp_path_factory, mnist_dir, monkeypatch)
 def test_width_with_16_and_32_units(tmp_path_factory, mnist_dir, monkeypatch):
     study, results = _trained(tmp_path_factory, "width/004_fouchier_yang.yaml", ["16", "32"],
                               max_epochs=2)
-    outcome = _check(study, results, monkeypatch, set())
+    outcome = _check(study, results, monkeypatch, {"004.training_length"})
     assert "From 16 to 32 units" in outcome["004.width_claims"][1]
-    outcome = _check(study, results[results["name"] == "16"], monkeypatch, {"004.width_claims"})
+    outcome = _check(study, results[results["name"] == "16"], monkeypatch,
+                     {"004.width_claims", "004.training_length"})
     assert _message(outcome, "004.width_claims").startswith("runs at 2 or more values of units")
 
 

@@ -172,7 +172,7 @@ def twin_deltas(study: "Study", results: "pd.DataFrame") -> list[Any]:
     rows = []
     for key in shared:
         four, five = (float(frames[g].at[key, "loss_delta"]) for g in (CATEGORICAL, SPARSE))
-        row = ours.loc[key] if key in ours.index else None
+        row = ours.loc[key] if key in ours.index and ours.at[key, "n"] > 0 else None
         rows.append({"setting": text(key), "Figure 4 loss +/-": f"{four:+.3f}",
                      "Figure 5 loss +/-": f"{five:+.3f}",
                      "Figure 5 − Figure 4": f"{five - four:+.3f}",
