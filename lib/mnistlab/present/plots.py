@@ -296,13 +296,10 @@ def curves_by_setting(results: pd.DataFrame, hue: str,
         for ax, metric in zip(axes[0], metrics):
             for level, colour in zip(levels, palette):
                 histories = part.loc[part[hue] == level, "history"]
-                curves = [h[metric] for h in histories if metric in h]
-                if not curves:
+                grid = stacked(histories, metric) * percent(metric)[0]
+                if not grid.size:
                     continue
-                length = max(len(c) for c in curves)
-                grid = np.full((len(curves), length), np.nan)
-                for row, curve in zip(grid, curves):
-                    row[:len(curve)] = np.asarray(curve, dtype=float) * percent(metric)[0]
+                length = grid.shape[1]
                 bands = [spread(column) for column in grid.T]
                 mean = np.array([b.mean for b in bands])
                 half = np.nan_to_num(np.array([b.ci for b in bands]))
